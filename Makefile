@@ -1,0 +1,48 @@
+# Two entry points: `make run` (baseline scenario) and `make test` (lint + whole test suite).
+# Both create .venv with a Python 3.12+ interpreter when it is missing.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint bench clean
+
+# Find a Python 3.12 or 3.13: plain names first, then pyenv's installed versions (whose shims refuse
+# to run unless PYENV_VERSION names them).
+define find_python
+for cand in python3.13 python3.12 python3; do \
+  if command -v $$cand >/dev/null 2>&1 && $$cand -c 'import sys; sys.exit(not ((3,12) <= sys.version_info[:2] < (3,14)))' 2>/dev/null; then \
+    command -v $$cand; exit 0; fi; \
+done; \
+root=$${PYENV_ROOT:-$$HOME/.pyenv}; \
+for v in $$(ls -1 $$root/versions 2>/dev/null | grep -E '^3\.1[23]\.[0-9]+$$' | sort -rV); do \
+  cand=$$root/versions/$$v/bin/python3; \
+  if [ -x $$cand ] && $$cand -c 'import sys; sys.exit(not ((3,12) <= sys.version_info[:2] < (3,14)))'; then \
+    echo $$cand; exit 0; fi; \
+done; \
+exit 1
+endef
+
+$(STAMP): pyproject.toml
+	@py=$$( $(find_python) ) || { echo "error: aiplus-sim needs Python 3.12 or 3.13; none found. Install one (e.g. 'apt-get install python3.12 python3.12-venv', or 'pyenv install 3.12') and rerun." >&2; exit 1; }; \
+	echo "using $$py ($$($$py --version))"; \
+	[ -x $(PY) ] || $$py -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+run: $(STAMP)
+	$(PY) -m sim $(ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+test: lint
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(PY) benchmarks/bench_core.py
+
+clean:
+	rm -rf $(VENV)

@@ -1,0 +1,78 @@
+"""Speed of the vectorised core on the national model, against numpy's uniform generator.
+
+One agent-step is one agent advanced one month in both technologies. Prints agent-steps per
+second, numpy's float32 uniform-generation rate measured in the same process, and their ratio
+(goal: at least 0.5, i.e. a whole model step costs no more than two random draws).
+
+    python benchmarks/bench_core.py [--draws 100] [--chunk 50] [--agents 40000] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+import numpy as np
+
+from sim.config import load_spec
+from sim.engine import core, parameter_sets
+from sim.population import build
+
+
+def uniform_rate(n: int = 20_000_000, repeats: int = 5) -> float:
+    """Best-of-``repeats`` float32 uniforms per second from numpy's default generator."""
+    rng = np.random.default_rng(0)
+    out = np.empty(n, dtype=np.float32)
+    best = np.inf
+    for _ in range(repeats):
+        t = time.perf_counter()
+        rng.random(n, dtype=np.float32, out=out)
+        best = min(best, time.perf_counter() - t)
+    return n / best
+
+
+def core_rate(*, draws: int, chunk: int, agents: int, repeats: int = 2) -> dict:
+    """Best-of-``repeats`` agent-steps per second of one chunk of the national baseline."""
+    spec = load_spec([f"mc.draws={draws}", f"mc.chunk={chunk}", f"population.n_agents={agents}"])
+    pop = build(spec.population, seed=spec.mc.seed)
+    values = parameter_sets(spec)
+    lay = core.layout(spec, pop)
+    best = np.inf
+    for _ in range(repeats):
+        t = time.perf_counter()
+        core.simulate_chunk(spec, pop, values[:chunk], np.arange(chunk), lay=lay)
+        best = min(best, time.perf_counter() - t)
+    steps = chunk * pop.n_agents * spec.time.n_steps
+    return {
+        "agents": pop.n_agents,
+        "draws": chunk,
+        "months": spec.time.n_steps,
+        "seconds": best,
+        "agent_steps_per_s": steps / best,
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--chunk", type=int, default=50)
+    ap.add_argument("--agents", type=int, default=40_000)
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+    c = core_rate(draws=args.chunk, chunk=args.chunk, agents=args.agents)
+    u = uniform_rate()
+    out = {"core": c, "uniform_f32_per_s": u, "ratio": c["agent_steps_per_s"] / u}
+    if args.json:
+        print(json.dumps(out, indent=2))
+        return
+    print(
+        f"core: {c['agent_steps_per_s']:.3e} agent-steps/s "
+        f"({c['draws']} draws x {c['agents']} agents x {c['months']} months in "
+        f"{c['seconds']:.2f} s)"
+    )
+    print(f"numpy float32 uniforms: {u:.3e} /s")
+    print(f"ratio core / uniform: {out['ratio']:.3f} (goal >= 0.5)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,34 @@
+"""Python API for notebooks: the same configs as the command line, results as a Dataset."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import xarray as xr
+
+from sim import targets
+from sim.config import load_spec
+from sim.engine import simulate
+
+
+def run(scenario: str = "baseline", overrides: Sequence[str] = ()) -> xr.Dataset:
+    """Run a scenario and return its results Dataset (see :mod:`sim.results`).
+
+    Parameters
+    ----------
+    scenario : str
+        Name of a file in ``scenarios/`` (without ``.yaml``).
+    overrides : sequence of str
+        Hydra overrides, as on the command line: ``["mc.draws=200", "levers=none"]``.
+
+    Raises
+    ------
+    sim.spec.ConfigError
+        On an unknown scenario or key, or a value out of range.
+    """
+    return simulate(load_spec([f"scenario={scenario}", *overrides]))
+
+
+def summarize(ds: xr.Dataset) -> dict:
+    """Odds of every target recorded in ``ds``, as written to ``summary.json``."""
+    return targets.summarize(ds)

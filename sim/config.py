@@ -1,0 +1,92 @@
+"""The Hydra edge: compose ``conf/`` with overrides and turn the result into a typed Spec.
+
+Only this module, :mod:`sim.cli` and :mod:`sim.api` import Hydra or OmegaConf.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from hydra import compose, initialize_config_dir
+from hydra.core.global_hydra import GlobalHydra
+from omegaconf import DictConfig, OmegaConf
+
+from sim import paths
+from sim.spec import ConfigError, Spec, build_spec
+
+GROUPS = ("population", "levers", "priors", "uncertainty")
+
+if not OmegaConf.has_resolver("aiplus_outputs"):
+    OmegaConf.register_new_resolver("aiplus_outputs", lambda: str(paths.outputs_dir()))
+
+
+def sources(choices: Mapping[str, Any], overrides: Sequence[str]) -> dict[str, str]:
+    """Which file (or the command line) each top-level key came from, for error messages."""
+    out = {g: f"conf/{g}/{choices.get(g)}.yaml" for g in GROUPS if choices.get(g)}
+    for o in overrides:
+        key = o.lstrip("+~").split("=", 1)[0].split(".", 1)[0]
+        out[key] = "command line"
+    return out
+
+
+def _compose(overrides: Sequence[str]) -> DictConfig:
+    GlobalHydra.instance().clear()
+    try:
+        with initialize_config_dir(config_dir=str(paths.conf_dir()), version_base="1.3"):
+            return compose("config", overrides=list(overrides), return_hydra_config=True)
+    finally:
+        GlobalHydra.instance().clear()
+
+
+def compose_config(overrides: Sequence[str] = ()) -> DictConfig:
+    """Compose ``conf/config.yaml`` with Hydra overrides; problems become :class:`ConfigError`."""
+    try:
+        return _compose(overrides)
+    except Exception as exc:  # Hydra raises several types; all mean a bad override
+        raise _explain(exc, overrides) from None
+
+
+def _explain(exc: Exception, overrides: Sequence[str]) -> ConfigError:
+    """Name the override, the key and what is allowed, in one line."""
+    base = _compose(())
+    for o in overrides:
+        key, _, value = o.lstrip("+~").partition("=")
+        if key in GROUPS:
+            options = sorted(p.stem for p in (paths.conf_dir() / key).glob("*.yaml"))
+            if value not in options:
+                return ConfigError(
+                    "command line", key, f"unknown option {value!r}; allowed: {', '.join(options)}"
+                )
+            continue
+        node, parts = base, key.split(".")
+        for i, part in enumerate(parts):
+            if not isinstance(node, DictConfig) or part not in node:
+                parent = ".".join(parts[:i]) or "top level"
+                allowed = ", ".join(str(k) for k in node) if isinstance(node, DictConfig) else ""
+                return ConfigError(
+                    "command line", key, f"unknown key under {parent}; allowed: {allowed}"
+                )
+            node = node[part]
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if "Parse" in type(exc).__name__:
+        return ConfigError("command line", "", f"malformed override ({first}); expected key=value")
+    return ConfigError("command line", "", first)
+
+
+def to_spec(cfg: DictConfig, overrides: Sequence[str] = ()) -> Spec:
+    """Validate a composed config (with or without its ``hydra`` node) into a :class:`Spec`."""
+    choices = {}
+    if "hydra" in cfg:
+        choices = OmegaConf.to_container(cfg.hydra.runtime.choices)
+    plain = OmegaConf.to_container(cfg, resolve=False)
+    plain.pop("hydra", None)
+    plain = OmegaConf.to_container(OmegaConf.create(plain), resolve=True)
+    return build_spec(
+        plain, scenarios_dir=paths.scenarios_dir(), sources=sources(choices, overrides)
+    )
+
+
+def load_spec(overrides: Sequence[str] = ()) -> Spec:
+    """Compose and validate in one step."""
+    return to_spec(compose_config(overrides), overrides)

@@ -1,0 +1,176 @@
+"""The one results schema, produced by every engine and read by targets and reports.
+
+Variables
+---------
+share : (draw, time, tech, metric) float32
+    National adopted share; ``time`` holds month ends, the first being the start state.
+share_province : (draw, year, tech, metric, province) float32
+share_sector : (draw, year, tech, metric, sector) float32
+    At the end of each target year; NaN where a metric counts nobody in the group.
+param_value : (draw, param) float64
+    The parameter set sampled for each draw.
+
+Attributes carry the scenario, seed, engine, versions, targets, priors and lever schedules (as
+JSON strings where structured), so a results file explains itself.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+from sim.engine.core import ChunkResult
+from sim.population import Population
+from sim.spec import METRICS, TECH_COORDS, Spec
+
+SCHEMA = "aiplus-sim/results/1"
+
+
+def _versions() -> dict[str, str]:
+    out = {}
+    for pkg in ("aiplus-sim", "numpy", "scipy", "xarray", "mesa", "hydra-core"):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            out[pkg] = "not installed"
+    return out
+
+
+def spec_attrs(spec: Spec, *, engine: str) -> dict[str, str | int]:
+    """Run metadata stored as Dataset attributes (netCDF-safe: strings and integers)."""
+    return {
+        "schema": SCHEMA,
+        "scenario": spec.scenario.name,
+        "scenario_title": spec.scenario.title,
+        "scenario_description": spec.scenario.description,
+        "seed": spec.mc.seed,
+        "draws": spec.mc.draws,
+        "engine": engine,
+        "uncertainty": spec.mc.uncertainty,
+        "sampling": spec.mc.method,
+        "population": spec.population.kind,
+        "n_agents": spec.population.n_agents,
+        "adoption_rule": spec.rules.adoption,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "versions": json.dumps(_versions()),
+        "targets": json.dumps(
+            [
+                {"year": t.year, "threshold": t.threshold, "metric": t.metric, "tech": t.tech}
+                for t in spec.targets
+            ]
+        ),
+        "priors": json.dumps(
+            [
+                {
+                    "name": p.name,
+                    "dist": p.dist,
+                    "low": p.low,
+                    "high": p.high,
+                    "mode": p.mode,
+                    "central": p.central,
+                    "reason": p.reason,
+                }
+                for p in spec.priors
+            ]
+        ),
+        "levers": json.dumps(
+            [
+                {
+                    "name": lv.name,
+                    "lag": lv.lag,
+                    "intensity": dict(lv.schedule),
+                    "channels": list(lv.channels),
+                }
+                for lv in spec.levers
+            ]
+        ),
+    }
+
+
+def to_dataset(
+    spec: Spec,
+    pop: Population,
+    chunks: Sequence[ChunkResult],
+    values: np.ndarray,
+    *,
+    engine: str = "core",
+) -> xr.Dataset:
+    """Assemble chunk outputs (in any order) and the sampled parameters into the results Dataset."""
+    chunks = sorted(chunks, key=lambda c: int(c.draws[0]))
+    draws = np.concatenate([c.draws for c in chunks])
+    years = sorted({t.year for t in spec.targets})
+    coords = {
+        "draw": draws,
+        "time": spec.time.month_ends(),
+        "tech": list(TECH_COORDS),
+        "metric": list(METRICS),
+        "year": np.array(years, dtype=np.int64),
+        "province": pop.provinces.astype(str),
+        "sector": pop.sectors.astype(str),
+        "param": list(spec.param_names),
+    }
+    ds = xr.Dataset(
+        {
+            "share": (
+                ("draw", "time", "tech", "metric"),
+                np.concatenate([c.share for c in chunks]),
+            ),
+            "share_province": (
+                ("draw", "year", "tech", "metric", "province"),
+                np.concatenate([c.share_province for c in chunks]),
+            ),
+            "share_sector": (
+                ("draw", "year", "tech", "metric", "sector"),
+                np.concatenate([c.share_sector for c in chunks]),
+            ),
+            "param_value": (("draw", "param"), values[draws]),
+        },
+        coords=coords,
+    )
+    ds = ds.assign_coords(
+        region=("province", pop.regions.astype(str)),
+        key_area=("sector", pop.key_areas.astype(str)),
+    )
+    ds["share"].attrs = {
+        "long_name": "adopted share",
+        "units": "1",
+        "description": "weighted share of the metric's population that has adopted",
+    }
+    ds["param_value"].attrs = {"long_name": "sampled parameter value"}
+    ds.attrs.update(spec_attrs(spec, engine=engine))
+    return ds
+
+
+def write(ds: xr.Dataset, path: Path) -> None:
+    """Write ``ds`` to netCDF at ``path`` atomically: a reader never sees a half-written file."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        ds.to_netcdf(tmp, engine="h5netcdf")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def read(path: Path) -> xr.Dataset:
+    """Open a results file written by :func:`write` (loaded into memory)."""
+    with xr.open_dataset(path, engine="h5netcdf") as ds:
+        return ds.load()
+
+
+def write_text(text: str, path: Path) -> None:
+    """Write a small text file atomically."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)

@@ -1,0 +1,40 @@
+"""Random streams: one per draw and per decision, never a global generator.
+
+Draw ``d``'s stream for decision ``k`` is ``SeedSequence(seed, spawn_key=(d, k))``; the draw's own
+stream ``SeedSequence(seed, spawn_key=(d,))`` is the parent of those (identical to
+``SeedSequence(seed).spawn(n)[d]``). A draw's numbers therefore do not depend on how draws are
+chunked or distributed, and adding a decision does not shift the others (common random numbers).
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+import numpy as np
+
+#: Spawn key of the population's stream, beyond any draw index.
+POPULATION_STREAM = 2**40
+
+
+class Decision(IntEnum):
+    """Named random decisions of one draw."""
+
+    LATENT_TERMINAL = 0
+    LATENT_AGENT = 1
+    THRESHOLD_TERMINAL = 2
+    THRESHOLD_AGENT = 3
+
+
+def draw_seed(seed: int, draw: int) -> np.random.SeedSequence:
+    """Seed sequence of draw ``draw``: identical to ``SeedSequence(seed).spawn(n)[draw]``."""
+    return np.random.SeedSequence(seed, spawn_key=(draw,))
+
+
+def decision_rng(seed: int, draw: int, decision: Decision) -> np.random.Generator:
+    """Generator for one decision of one draw."""
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(draw, int(decision))))
+
+
+def population_rng(seed: int) -> np.random.Generator:
+    """Generator of the synthetic population, shared by all draws of a run."""
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(POPULATION_STREAM,)))

@@ -1,0 +1,30 @@
+"""Shared fixtures: small, fast configurations of the real model."""
+
+from __future__ import annotations
+
+import pytest
+
+from sim.config import load_spec
+from sim.spec import Spec
+
+#: A national run small enough for unit tests.
+SMALL = ["mc.draws=16", "mc.chunk=8", "population.n_agents=4000"]
+
+
+@pytest.fixture
+def small_spec() -> Spec:
+    return load_spec(SMALL)
+
+
+@pytest.fixture(scope="session")
+def bass_overrides() -> list[str]:
+    """Single market, levers and complementarity off, fixed Bass parameters."""
+    return [
+        "population=single_market",
+        "levers=none",
+        "rules.complementarity=false",
+        "rules.p=0.03",
+        "rules.q=0.38",
+        "rules.m=0.8",
+        "uncertainty=none",
+    ]

@@ -1,0 +1,61 @@
+"""Imports point inward: edge -> engines/report -> rules/levers/results."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+SIM = Path(__file__).resolve().parents[1] / "sim"
+EDGE = {"cli.py", "config.py", "api.py", "__init__.py", "__main__.py"}
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text())
+    out = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            out |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            out.add(node.module)
+    return out
+
+
+MODULES = sorted(p for p in SIM.rglob("*.py"))
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(SIM)))
+def test_only_the_edge_knows_hydra(path):
+    if path.relative_to(SIM).as_posix() in EDGE:
+        return
+    bad = {m for m in _imports(path) if m.split(".")[0] in {"hydra", "omegaconf"}}
+    assert not bad, f"{path.name} imports {bad}"
+
+
+@pytest.mark.parametrize("path", sorted((SIM / "rules").glob("*.py")), ids=lambda p: p.name)
+def test_rules_import_nothing_from_the_rest_of_sim(path):
+    bad = {m for m in _imports(path) if m.startswith("sim") and not m.startswith("sim.rules")}
+    assert not bad, f"rules/{path.name} imports {bad}"
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(SIM)))
+def test_simulation_modules_never_import_matplotlib(path):
+    rel = path.relative_to(SIM).as_posix()
+    if rel.startswith("report/"):
+        return
+    assert not {m for m in _imports(path) if m.startswith("matplotlib")}
+
+
+def test_no_global_random_state_in_the_package():
+    for path in MODULES:
+        text = path.read_text()
+        for call in (
+            "np.random.seed",
+            "np.random.rand(",
+            "np.random.random(",
+            "np.random.normal(",
+            "np.random.uniform(",
+            "import random",
+        ):
+            assert call not in text, f"{path.name} uses {call}"

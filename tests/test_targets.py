@@ -1,0 +1,84 @@
+"""Odds of targets: Wilson intervals and the share at the target date."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+from sim.spec import Target
+from sim.targets import evaluate, summarize, wilson_interval
+
+
+@pytest.mark.parametrize(
+    ("k", "n", "lo", "hi"),
+    [
+        # Reference values of the Wilson score interval (Newcombe 1998, Stat. Med. 17, table I).
+        (81, 263, 0.2553, 0.3662),
+        (15, 148, 0.0624, 0.1605),
+        (0, 20, 0.0, 0.1611),
+        (1, 29, 0.0061, 0.1718),
+    ],
+)
+def test_wilson_interval_matches_published_values(k, n, lo, hi):
+    assert wilson_interval(k, n) == pytest.approx((lo, hi), abs=1e-4)
+
+
+def _dataset(values_2027):
+    time = pd.to_datetime(["2026-12-31", "2027-12-31"])
+    n = len(values_2027)
+    share = np.zeros((n, 2, 3, 4), dtype=np.float32)
+    share[:, 1, 2, 0] = values_2027
+    share[:, 0, 2, 0] = 0.99  # another date: must be ignored
+    ds = xr.Dataset(
+        {"share": (("draw", "time", "tech", "metric"), share)},
+        coords={
+            "draw": np.arange(n),
+            "time": time,
+            "tech": ["terminal", "agent", "any"],
+            "metric": ["population", "internet_users", "firms", "firm_employment"],
+        },
+    )
+    ds.attrs.update(
+        scenario="x",
+        seed=1,
+        targets=json.dumps(
+            [{"year": 2027, "threshold": 0.7, "metric": "population", "tech": "any"}]
+        ),
+    )
+    return ds
+
+
+def test_p_hit_counts_draws_strictly_above_the_threshold_at_year_end():
+    ds = _dataset([0.5, 0.7, 0.71, 0.9])
+    (odds,) = evaluate(ds)
+    assert odds.p_hit == 0.5  # 0.70 is not above 70%
+    assert odds.ci95 == pytest.approx(wilson_interval(2, 4))
+    assert odds.share_median == pytest.approx(np.median([0.5, 0.7, 0.71, 0.9]), abs=1e-6)
+
+
+def test_summary_has_the_documented_keys():
+    s = summarize(_dataset([0.8] * 10))
+    assert set(s) == {"scenario", "draws", "seed", "targets"}
+    t = s["targets"][0]
+    assert set(t) == {
+        "year",
+        "threshold",
+        "metric",
+        "tech",
+        "p_hit",
+        "ci95",
+        "share_median",
+        "share_p05",
+        "share_p95",
+    }
+    assert t["p_hit"] == 1.0 and t["ci95"][1] == 1.0
+
+
+def test_targets_can_be_given_explicitly():
+    ds = _dataset([0.5, 0.6])
+    (odds,) = evaluate(ds, (Target(2027, 0.55, "population", "any"),))
+    assert odds.p_hit == 0.5
