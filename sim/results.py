@@ -9,9 +9,18 @@ share_sector : (draw, year, tech, metric, sector) float32
     At the end of each target year; NaN where a metric counts nobody in the group.
 param_value : (draw, param) float64
     The parameter set sampled for each draw.
+events : (draw, shock) int32
+    Number of shocks of each kind in each draw's horizon (zero when shocks are off).
+event_time : (draw, shock, event) float64
+    Decimal year each of those shocks started, in order; NaN-padded.
+public_cost : (cost_year, lever, estimate) float64
+    Public cost in yuan of each lever (its programmes included) at the unit-cost priors'
+    ``central`` value and ``low`` and ``high`` ends; ``programme_cost`` (cost_year, programme,
+    estimate) the same for each programme, when the scenario has programmes.
 
-Attributes carry the scenario, seed, engine, versions, targets, priors and lever schedules (as
-JSON strings where structured), so a results file explains itself.
+Attributes carry the scenario, seed, engine, versions, targets, priors, lever schedules,
+programmes, shocks and unit costs (as JSON strings where structured), so a results file explains
+itself.
 """
 
 from __future__ import annotations
@@ -27,9 +36,11 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
+from sim import costs
 from sim.engine.core import ChunkResult
+from sim.engine.shocks import event_variables
 from sim.population import Population
-from sim.spec import METRICS, TECH_COORDS, Spec
+from sim.spec import METRICS, SHOCKS, TECH_COORDS, Spec
 
 SCHEMA = "aiplus-sim/results/1"
 
@@ -92,6 +103,43 @@ def spec_attrs(spec: Spec, *, engine: str) -> dict[str, str | int]:
                 for lv in spec.levers
             ]
         ),
+        "programmes": json.dumps(
+            [
+                {"name": p.name, "lever": p.lever, "intensity": dict(p.schedule)}
+                for p in spec.programmes
+            ]
+        ),
+        "shocks": json.dumps(
+            [
+                {
+                    "name": s.name,
+                    "at": [f"{y:04d}-{m:02d}" for y, m in s.at],
+                    **{
+                        p.name.rsplit(".", 1)[-1]: {"dist": p.dist, "low": p.low, "high": p.high}
+                        for p in (s.rate, s.size, s.duration, s.mitigation)
+                        if p is not None
+                    },
+                }
+                for s in spec.shocks
+            ]
+        ),
+        "costs": json.dumps(
+            {
+                "unit": "billion yuan per unit of intensity per year",
+                "people_share": spec.costs.people_share,
+                "levers": [
+                    {
+                        "name": p.name,
+                        "dist": p.dist,
+                        "low": p.low,
+                        "high": p.high,
+                        "central": p.central,
+                        "reason": p.reason,
+                    }
+                    for p in spec.costs.unit
+                ],
+            }
+        ),
     }
 
 
@@ -132,9 +180,21 @@ def to_dataset(
                 np.concatenate([c.share_sector for c in chunks]),
             ),
             "param_value": (("draw", "param"), values[draws]),
+            **event_variables(
+                spec,
+                np.concatenate(
+                    [
+                        np.zeros((c.draws.size, len(SHOCKS), spec.time.n_steps), dtype=bool)
+                        if c.events is None
+                        else c.events
+                        for c in chunks
+                    ]
+                ),
+            ),
         },
-        coords=coords,
+        coords={**coords, "shock": list(SHOCKS)},
     )
+    ds = ds.assign(costs.variables(spec, pop))
     ds = ds.assign_coords(
         region=("province", pop.regions.astype(str)),
         key_area=("sector", pop.key_areas.astype(str)),

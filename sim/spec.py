@@ -50,6 +50,17 @@ REGIONS: tuple[str, ...] = ("east", "central", "west", "northeast")
 KINDS: tuple[str, ...] = ("people", "firms")
 DISTS: tuple[str, ...] = ("uniform", "loguniform", "triangular", "fixed")
 MAX_END = (2035, 12)
+SIZES: tuple[str, ...] = ("micro", "small", "medium", "large")
+#: Stochastic shocks, and the parameters of each: yearly rate, effect size, duration (years) and,
+#: for incidents, how strongly the safety lever mitigates them.
+SHOCKS: tuple[str, ...] = ("breakthrough", "safety_incident", "compute_supply")
+SHOCK_PARAMS: dict[str, tuple[str, ...]] = {
+    "breakthrough": ("rate", "jump", "duration"),
+    "safety_incident": ("rate", "depth", "duration", "mitigation"),
+    "compute_supply": ("rate", "cut", "duration"),
+}
+#: Allowed support of each shock parameter (effects that cut a rate must stay in [0, 1]).
+_SHOCK_RANGE = {"jump": (0.0, math.inf), "depth": (0.0, 1.0), "cut": (0.0, 1.0)}
 
 
 class ConfigError(ValueError):
@@ -118,6 +129,18 @@ class Scope:
     sectors: tuple[str, ...] = ()
     key_areas: tuple[str, ...] = ()
     kinds: tuple[str, ...] = ()
+    sizes: tuple[str, ...] = ()
+
+
+def step_schedule(schedule: tuple[tuple[int, float], ...], t: ArrayLike) -> NDArray[np.float64]:
+    """Level of a ``(year, level)`` schedule at decimal year(s) ``t``: each level holds from January
+    of its year until the next listed year (0 before the first)."""
+    t = np.asarray(t, dtype=np.float64)
+    if not schedule:
+        return np.zeros(t.shape)
+    years = np.array([y for y, _ in schedule], dtype=np.float64)
+    levels = np.array([0.0] + [x for _, x in schedule])
+    return levels[np.searchsorted(years, t, side="right")]
 
 
 @dataclass(frozen=True)
@@ -137,12 +160,63 @@ class Lever:
 
     def intensity(self, t: ArrayLike) -> NDArray[np.float64]:
         """Intensity in force at decimal year(s) ``t``, before the lag is applied."""
-        t = np.asarray(t, dtype=np.float64)
-        if not self.schedule:
-            return np.zeros(t.shape)
-        years = np.array([y for y, _ in self.schedule], dtype=np.float64)
-        levels = np.array([0.0] + [x for _, x in self.schedule])
-        return levels[np.searchsorted(years, t, side="right")]
+        return step_schedule(self.schedule, t)
+
+
+@dataclass(frozen=True)
+class Programme:
+    """A planner's programme: intensity added to one lever, by year, where ``scope`` says.
+
+    In a cell covered by the lever's own scope and by programmes, the intensities add up before
+    the lever's diminishing-returns response is applied; the lever's lag applies to all of them.
+    """
+
+    name: str
+    lever: str
+    schedule: tuple[tuple[int, float], ...]
+    scope: Scope = field(default_factory=Scope)
+
+    def intensity(self, t: ArrayLike) -> NDArray[np.float64]:
+        """Added intensity in force at decimal year(s) ``t``, before the lever's lag."""
+        return step_schedule(self.schedule, t)
+
+
+@dataclass(frozen=True)
+class Shock:
+    """One kind of stochastic event (see :mod:`sim.rules.shocks`).
+
+    ``rate`` is in events per year; ``size`` is the kind's effect (``jump``: relative rise of the
+    agents' innovation rate p; ``depth``: relative fall of their imitation rate q; ``cut``: share of
+    the compute lever's effects lost); ``duration`` in years; ``mitigation`` (incidents only) how
+    strongly the safety lever softens and shortens an incident. ``at`` lists (year, month) in
+    which an event happens in every draw, besides the random ones.
+    """
+
+    name: str
+    rate: Prior
+    size: Prior
+    duration: Prior
+    mitigation: Prior | None = None
+    at: tuple[tuple[int, int], ...] = ()
+
+    @property
+    def active(self) -> bool:
+        """Whether any draw can see an event of this kind."""
+        return self.rate.high > 0.0 or bool(self.at)
+
+
+@dataclass(frozen=True)
+class Costs:
+    """Public cost of the levers: a prior per lever (``cost.LEVER``) in billion yuan per unit of
+    intensity per year, and the share of a lever's nationwide budget that goes to people (the rest
+    to firms), which prices a scoped lever or programme by the share of people and firms it
+    covers. Costs are reported, never sampled into the simulation."""
+
+    unit: tuple[Prior, ...] = ()
+    people_share: float = 0.5
+
+    def of(self, lever: str) -> Prior:
+        return next(p for p in self.unit if p.name == f"cost.{lever}")
 
 
 @dataclass(frozen=True)
@@ -240,6 +314,9 @@ class Spec:
     mc: MCSpec
     time: TimeSpec
     targets: tuple[Target, ...]
+    programmes: tuple[Programme, ...] = ()
+    shocks: tuple[Shock, ...] = ()
+    costs: Costs = field(default_factory=Costs)
 
     @property
     def param_names(self) -> tuple[str, ...]:
@@ -382,7 +459,7 @@ def _check_param_range(r: _Reader, p: Prior) -> None:
 
 def _scope(r: _Reader, raw: Any, k: str, tables: _Tables) -> Scope:
     m = r.mapping(raw, k)
-    r.known(m, ("provinces", "regions", "compute_hub", "sectors", "key_areas", "kinds"), k)
+    r.known(m, ("provinces", "regions", "compute_hub", "sectors", "key_areas", "kinds", "sizes"), k)
     hub = m.get("compute_hub")
     return Scope(
         provinces=r.names(m.get("provinces"), tables.provinces, f"{k}.provinces"),
@@ -391,6 +468,7 @@ def _scope(r: _Reader, raw: Any, k: str, tables: _Tables) -> Scope:
         sectors=r.names(m.get("sectors"), tables.sectors, f"{k}.sectors"),
         key_areas=r.names(m.get("key_areas"), KEY_AREAS, f"{k}.key_areas"),
         kinds=r.names(m.get("kinds"), KINDS, f"{k}.kinds"),
+        sizes=r.names(m.get("sizes"), SIZES, f"{k}.sizes"),
     )
 
 
@@ -442,6 +520,152 @@ def scenario_names(scenarios_dir: Path) -> tuple[str, ...]:
     return tuple(sorted(p.stem for p in scenarios_dir.glob("*.yaml")))
 
 
+def scenario_titles(scenarios_dir: Path) -> tuple[tuple[str, str], ...]:
+    """``(name, title)`` of every shipped scenario, sorted by name."""
+    out = []
+    for name in scenario_names(scenarios_dir):
+        title = load_yaml(scenarios_dir / f"{name}.yaml").get("title")
+        out.append((name, " ".join(str(title).split()) if title else "(no title)"))
+    return tuple(out)
+
+
+def _scenario_file(
+    name: Any, known: Sequence[str], scenarios_dir: Path, where: str, key: str
+) -> tuple[str, Path]:
+    """Name and path of a scenario given by name (``scenarios/NAME.yaml``) or by a .yaml path."""
+    if isinstance(name, str) and name.endswith((".yaml", ".yml")):
+        path = Path(name).expanduser()
+        return path.stem, path
+    if isinstance(name, str) and name in known:
+        return name, scenarios_dir / f"{name}.yaml"
+    raise ConfigError(
+        where,
+        key,
+        f"unknown scenario {name!r}; allowed: {', '.join(known)} or a path to a .yaml file",
+    )
+
+
+def _value_prior(r: _Reader, name: str, raw: Any, reason: str) -> Prior:
+    """A prior from its mapping, or, as a planner's shorthand, a fixed value from a bare number."""
+    if isinstance(raw, int | float) and not isinstance(raw, bool):
+        v = r.number(raw, name)
+        return Prior(name, "fixed", v, v, None, v, reason)
+    return _prior(r, name, raw)
+
+
+def _check_support(r: _Reader, key: str, p: Prior, lo: float, hi: float) -> None:
+    if p.low < lo or p.high > hi:
+        allowed = f"[{lo:g}, {hi:g}]" if math.isfinite(hi) else f">= {lo:g}"
+        raise r.fail(key, f"support [{p.low:g}, {p.high:g}] is out of range; allowed: {allowed}")
+
+
+def _programmes(
+    sr: _Reader, raw: Mapping[str, Any], tables: _Tables, time: TimeSpec
+) -> tuple[Programme, ...]:
+    """A scenario's ``programmes``: name -> {lever, intensity (by year), scope}."""
+    out = []
+    for name, praw in raw.items():
+        k = f"programmes.{name}"
+        m = sr.mapping(praw, k)
+        sr.known(m, ("lever", "intensity", "scope"), k)
+        lever = sr.choice(m.get("lever"), LEVERS, f"{k}.lever")
+        if not m.get("intensity"):
+            raise sr.fail(f"{k}.intensity", "needs an intensity schedule by year, e.g. {2026: 1.0}")
+        schedule = _schedule(sr, m["intensity"], f"{k}.intensity", time)
+        out.append(
+            Programme(str(name), lever, schedule, _scope(sr, m.get("scope"), f"{k}.scope", tables))
+        )
+    return tuple(out)
+
+
+def _shocks(
+    pr: _Reader,
+    defs: Mapping[str, Any],
+    mode: str,
+    sr: _Reader,
+    over_all: Mapping[str, Any],
+    scenario: str,
+) -> tuple[Shock, ...]:
+    """Shocks from their priors (``priors.shocks``), switched on or off by ``shocks.mode``, then
+    overridden by the scenario's ``shocks`` (numbers or priors, and scheduled months ``at``)."""
+    pr.known(defs, SHOCKS, "shocks")
+    sr.known(over_all, SHOCKS, "shocks")
+    out = []
+    for kind in SHOCKS:
+        params = SHOCK_PARAMS[kind]
+        d = pr.mapping(defs.get(kind), f"shocks.{kind}")
+        pr.known(d, params, f"shocks.{kind}")
+        over = sr.mapping(over_all.get(kind), f"shocks.{kind}")
+        sr.known(over, (*params, "at"), f"shocks.{kind}")
+        if not d and not over and mode == "none":
+            continue
+        values = {}
+        for par in params:
+            if par in over:
+                r = _Reader(sr.where, f"shocks.{kind}")
+                p = _value_prior(r, par, over[par], f"set by scenario {scenario}")
+            elif par in d:
+                r = _Reader(pr.where, f"priors.shocks.{kind}")
+                p = _prior(r, par, d[par])
+            else:
+                raise pr.fail(
+                    f"shocks.{kind}.{par}", f"needs a prior; required: {', '.join(params)}"
+                )
+            _check_support(r, par, p, *_SHOCK_RANGE.get(par, (0.0, math.inf)))
+            values[par] = replace(p, name=f"shock.{kind}.{par}")
+        if mode == "none" and "rate" not in over:
+            values["rate"] = values["rate"].fixed_at(0.0, "random events off (shocks=none)")
+        at_raw = over.get("at") or ()
+        if isinstance(at_raw, str) or not isinstance(at_raw, Sequence):
+            raise sr.fail(
+                f"shocks.{kind}.at", f"expected a list of months 'YYYY-MM', got {at_raw!r}"
+            )
+        at = []
+        for v in at_raw:
+            y, mo = sr.month(v, f"shocks.{kind}.at")
+            if not 2000 <= y <= MAX_END[0]:
+                raise sr.fail(
+                    f"shocks.{kind}.at", f"{v!r}: allowed: months of years 2000-{MAX_END[0]}"
+                )
+            at.append((y, mo))
+        out.append(
+            Shock(
+                kind,
+                values["rate"],
+                values[params[1]],
+                values["duration"],
+                values.get("mitigation"),
+                tuple(sorted(set(at))),
+            )
+        )
+    return tuple(out)
+
+
+def _costs(
+    pr: _Reader, raw: Mapping[str, Any], sr: _Reader, over: Mapping[str, Any], scenario: str
+) -> Costs:
+    """Cost priors by lever (``priors.costs``, billion yuan per unit intensity per year), with the
+    scenario's ``costs`` overrides (numbers or priors)."""
+    keys = ("people_share", *LEVERS)
+    pr.known(raw, keys, "costs")
+    sr.known(over, keys, "costs")
+    if not raw and not over:
+        return Costs()
+    values = {}
+    for k in keys:
+        if k in over:
+            r = _Reader(sr.where, "costs")
+            p = _value_prior(r, k, over[k], f"set by scenario {scenario}")
+        elif k in raw:
+            r = _Reader(pr.where, "priors.costs")
+            p = _prior(r, k, raw[k])
+        else:
+            raise pr.fail(f"costs.{k}", "needs a prior (billion yuan per unit intensity per year)")
+        _check_support(r, k, p, 0.0, 1.0 if k == "people_share" else math.inf)
+        values[k] = replace(p, name=f"cost.{k}")
+    return Costs(unit=tuple(values[k] for k in LEVERS), people_share=values["people_share"].central)
+
+
 def build_spec(
     cfg: Mapping[str, Any],
     *,
@@ -474,6 +698,8 @@ def build_spec(
         cfg,
         (
             "scenario",
+            "compare",
+            "shocks",
             "mc",
             "time",
             "rules",
@@ -488,22 +714,31 @@ def build_spec(
 
     # Scenario: a planner file that overrides lever schedules and assumptions. A name picks
     # scenarios/NAME.yaml; a value ending in .yaml is a path to a planner's own file.
-    name = cfg.get("scenario")
     known = scenario_names(scenarios_dir)
-    if isinstance(name, str) and name.endswith((".yaml", ".yml")):
-        spath = Path(name).expanduser()
-        name = spath.stem
-    elif isinstance(name, str) and name in known:
-        spath = scenarios_dir / f"{name}.yaml"
-    else:
-        raise ConfigError(
-            sources.get("scenario", "command line"),
-            "scenario",
-            f"unknown scenario {name!r}; allowed: {', '.join(known)} or a path to a .yaml file",
-        )
+    name, spath = _scenario_file(
+        cfg.get("scenario"),
+        known,
+        scenarios_dir,
+        sources.get("scenario", "command line"),
+        "scenario",
+    )
+    # A comparison names a reference scenario and the scenarios compared with it.
+    compare = cfg.get("compare")
+    if compare:
+        where = sources.get("compare", "command line")
+        if isinstance(compare, str) or not isinstance(compare, Sequence) or len(compare) < 2:
+            raise ConfigError(
+                where,
+                "compare",
+                "expected two or more scenarios, the reference first, "
+                "e.g. compare=baseline,compute_push",
+            )
+        stems = [_scenario_file(c, known, scenarios_dir, where, "compare")[0] for c in compare]
+        if len(set(stems)) < len(stems):
+            raise ConfigError(where, "compare", f"a scenario is listed twice: {', '.join(stems)}")
     sraw = load_yaml(spath)
     sr = _Reader(str(spath))
-    sr.known(sraw, ("title", "description", "levers", "priors"))
+    sr.known(sraw, ("title", "description", "levers", "programmes", "priors", "shocks", "costs"))
     for k in ("title", "description"):
         if not isinstance(sraw.get(k), str) or not sraw[k].strip():
             raise sr.fail(k, "every scenario needs a title and a description (text)")
@@ -627,7 +862,7 @@ def build_spec(
     # Priors (defaults, then the scenario's assumption overrides) and lever definitions.
     pr = reader("priors")
     praw = pr.mapping(cfg.get("priors"), "")
-    pr.known(praw, ("params", "levers"))
+    pr.known(praw, ("params", "levers", "shocks", "costs"))
     params = dict(pr.mapping(praw.get("params"), "params"))
     lever_defs = pr.mapping(praw.get("levers"), "levers")
     pr.known(lever_defs, ("curvature", *LEVERS), "levers")
@@ -702,6 +937,24 @@ def build_spec(
     if missing:
         raise pr_check.fail(missing[0], "required parameter has no prior")
 
+    # Programmes, shocks and costs: the planner's additions on top of the levers.
+    programmes = _programmes(sr, sr.mapping(sraw.get("programmes"), "programmes"), tables, time)
+    shr = reader("shocks")
+    sh_raw = shr.mapping(cfg.get("shocks"), "")
+    shr.known(sh_raw, ("mode",))
+    shock_mode = shr.choice(sh_raw.get("mode", "none"), ("none", "stochastic"), "mode")
+    shocks = _shocks(
+        pr,
+        pr.mapping(praw.get("shocks"), "shocks"),
+        shock_mode,
+        sr,
+        sr.mapping(sraw.get("shocks"), "shocks"),
+        name,
+    )
+    costs = _costs(
+        pr, pr.mapping(praw.get("costs"), "costs"), sr, sr.mapping(sraw.get("costs"), "costs"), name
+    )
+
     # Targets.
     tr = reader("targets")
     traw = cfg.get("targets")
@@ -735,4 +988,7 @@ def build_spec(
         mc=mc,
         time=time,
         targets=tuple(targets),
+        programmes=programmes,
+        shocks=shocks,
+        costs=costs,
     )

@@ -23,6 +23,11 @@ class Decision(IntEnum):
     LATENT_AGENT = 1
     THRESHOLD_TERMINAL = 2
     THRESHOLD_AGENT = 3
+    # Stochastic shocks, one stream per kind (values kept apart from the adoption decisions so
+    # that decisions added elsewhere do not collide with them).
+    SHOCK_BREAKTHROUGH = 16
+    SHOCK_SAFETY_INCIDENT = 17
+    SHOCK_COMPUTE_SUPPLY = 18
 
 
 def draw_seed(seed: int, draw: int) -> np.random.SeedSequence:

@@ -9,6 +9,7 @@ import numpy as np
 import xarray as xr
 from scipy import stats
 
+from sim import costs
 from sim.spec import Target
 
 
@@ -86,11 +87,28 @@ def evaluate(ds: xr.Dataset, targets: tuple[Target, ...] | None = None) -> list[
     return out
 
 
+def summarize_events(ds: xr.Dataset) -> dict:
+    """For each kind of shock: mean events per draw and the share of draws with at least one."""
+    ev = ds["events"]
+    return {
+        str(k): {
+            "mean_events": float(ev.sel(shock=k).mean()),
+            "share_of_draws": float((ev.sel(shock=k) > 0).mean()),
+        }
+        for k in ev["shock"].values
+    }
+
+
 def summarize(ds: xr.Dataset) -> dict:
     """The run summary written as ``summary.json``."""
-    return {
+    out = {
         "scenario": ds.attrs["scenario"],
         "draws": int(ds.sizes["draw"]),
         "seed": int(ds.attrs["seed"]),
         "targets": [o.to_dict() for o in evaluate(ds)],
     }
+    if "public_cost" in ds:
+        out["public_cost"] = costs.summarize(ds)
+    if "events" in ds:
+        out["shocks"] = summarize_events(ds)
+    return out

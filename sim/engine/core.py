@@ -20,7 +20,8 @@ from numpy.typing import NDArray
 from scipy import sparse
 
 from sim import rules
-from sim.population import FIRMS, PEOPLE, Population
+from sim.engine import shocks
+from sim.population import FIRMS, PEOPLE, SIZE_CLASSES, Population
 from sim.spec import CHANNELS, METRICS, TECHS, Scope, Spec
 from sim.streams import Decision, decision_rng
 
@@ -44,6 +45,8 @@ class ChunkResult:
     share: NDArray[np.float32]
     share_province: NDArray[np.float32]
     share_sector: NDArray[np.float32]
+    #: Shock onsets, shape (n, n_shocks, n_steps); None when no shock can happen.
+    events: NDArray[np.bool_] | None = None
 
 
 def scope_mask(scope: Scope, pop: Population) -> NDArray[np.bool_]:
@@ -64,6 +67,9 @@ def scope_mask(scope: Scope, pop: Population) -> NDArray[np.bool_]:
     if scope.kinds:
         kinds = np.array(["people", "firms"])[pop.cell_kind]
         m &= np.isin(kinds, scope.kinds)
+    if scope.sizes:
+        size = pop.cell_size >= 0
+        m &= size & np.isin(np.array(SIZE_CLASSES)[np.maximum(pop.cell_size, 0)], scope.sizes)
     return m
 
 
@@ -105,6 +111,7 @@ class _Layout:
     sector: sparse.csr_matrix  # (M * S, C)
     sector_ok: NDArray[np.bool_]
     scope: NDArray[np.float64]  # (L, C)
+    programme_scope: NDArray[np.float64]  # (n_programmes, C)
 
 
 def layout(spec: Spec, pop: Population) -> _Layout:
@@ -136,7 +143,31 @@ def layout(spec: Spec, pop: Population) -> _Layout:
         sector=sparse.csr_matrix(np.nan_to_num(sector).T),
         sector_ok=sector_ok,
         scope=np.array([scope_mask(lv.scope, pop) for lv in spec.levers], dtype=np.float64),
+        programme_scope=np.array(
+            [scope_mask(pr.scope, pop) for pr in spec.programmes], dtype=np.float64
+        ).reshape(len(spec.programmes), pop.n_cells),
     )
+
+
+def lever_responses(spec: Spec, lay: _Layout, t: float) -> NDArray[np.float64]:
+    """Response of each lever in each cell at decimal year ``t``, shape (n_levers, n_cells).
+
+    A cell's intensity is the lever's own (where its scope holds) plus that of every programme on
+    the lever covering the cell; the diminishing-returns response applies to the sum.
+    """
+    out = np.empty(lay.scope.shape)
+    for li, lv in enumerate(spec.levers):
+        tl = t - lv.lag
+        progs = [j for j, pr in enumerate(spec.programmes) if pr.lever == lv.name]
+        if progs:
+            x = lv.intensity(tl) * lay.scope[li]
+            for j in progs:
+                x = x + spec.programmes[j].intensity(tl) * lay.programme_scope[j]
+            out[li] = rules.lever_response(x, spec.lever_curvature)
+        else:
+            # One intensity wherever the lever acts: its scalar response, masked by the scope.
+            out[li] = rules.lever_response(lv.intensity(tl), spec.lever_curvature) * lay.scope[li]
+    return out
 
 
 class _Params:
@@ -234,24 +265,43 @@ def simulate_chunk(
         "top": prm["replacement.ai_max"],
     }
 
-    def responses(t: float) -> NDArray[np.float64]:
-        return np.array(
-            [
-                rules.lever_response(lv.intensity(t - lv.lag), spec.lever_curvature)
-                for lv in spec.levers
-            ]
-        )
+    # Shocks: each draw's own event history (None when no shock can happen), acting on rates.
+    history = shocks.history(spec, draws)
+    i_compute, i_safety = ([lv.name for lv in spec.levers].index(n) for n in ("compute", "safety"))
 
-    def levered(resp: NDArray) -> dict[str, tuple[NDArray, NDArray, NDArray]]:
-        """(p, q, m) per technology, each (n_cells, n_draws), under lever responses ``resp``."""
-        eff = np.zeros((len(CHANNELS), pop.n_cells, n_d))
-        for li in np.flatnonzero(resp):
-            eff += (effect[li] * resp[li])[:, None, :] * lay.scope[li][None, :, None]
+    def shock_state(step: int, resp: NDArray) -> shocks.ShockState | None:
+        return None if history is None else history.state(step, resp[i_safety])
+
+    cache: dict[str, NDArray] = {}
+
+    def lever_effects(resp: NDArray) -> tuple[NDArray, NDArray]:
+        """Summed lever effects per channel, and the compute lever's share of them, each
+        (n_channels, n_cells, n_draws), under lever responses ``resp`` (n_levers, n_cells)."""
+        if "resp" not in cache or not np.array_equal(cache["resp"], resp):
+            eff = np.zeros((len(CHANNELS), pop.n_cells, n_d))
+            for li in np.flatnonzero(resp.any(axis=1)):
+                eff += effect[li][:, None, :] * resp[li][None, :, None]
+            compute = effect[i_compute][:, None, :] * resp[i_compute][None, :, None]
+            cache.update(resp=resp, eff=eff, compute=compute)
+        return cache["eff"], cache["compute"]
+
+    def levered(
+        resp: NDArray, shock: shocks.ShockState | None = None
+    ) -> dict[str, tuple[NDArray, NDArray, NDArray]]:
+        """(p, q, m) per technology, each (n_cells, n_draws), under lever responses ``resp``
+        (n_levers, n_cells) and the multipliers of the shocks in force."""
+        eff, compute = lever_effects(resp)
+        if shock is not None:
+            # A compute supply shock cuts the compute lever's effects (by nothing, exactly, in
+            # draws without one).
+            eff = eff - (1.0 - shock.compute) * compute
         out = {}
         for tech in TECHS:
             p = rules.scale_rate(prm[f"{tech}.p"] * p_fac, eff[CHANNELS.index(f"{tech}.p")])
             q = rules.scale_rate(prm[f"{tech}.q"], eff[CHANNELS.index(f"{tech}.q")])
             m = rules.raise_ceiling(prm[f"{tech}.m"], eff[CHANNELS.index(f"{tech}.ceiling")])
+            if shock is not None and tech == "agent":
+                p, q = p * shock.agent_p, q * shock.agent_q
             out[tech] = (p, q, m * ceil_fac[tech])
         return out
 
@@ -260,7 +310,8 @@ def simulate_chunk(
     either = np.empty((n_a, n_d), dtype=np.float32)
     cum = np.zeros((2, n_a, n_d), dtype=np.float32)
     t0 = spec.time.t0
-    pqm = levered(responses(t0))
+    resp0 = lever_responses(spec, lay, t0)
+    pqm = levered(resp0, shock_state(0, resp0))
     if spec.population.kind != "single_market":
         # Initial adopters: agents whose latent rank is below their cell's starting share. The
         # kind's starting share s0 is spread in proportion to each cell's ceiling, so the
@@ -316,17 +367,25 @@ def simulate_chunk(
     record(0, s_cell)
     boost = np.empty((n_a, n_d), dtype=np.float32)
     active_dt = np.empty((2, n_a, n_d), dtype=np.float32)
-    resp_prev = None
+    resp_prev, shock_prev = None, None
     for step in range(spec.time.n_steps):
         t = t0 + step * dt
-        resp = responses(t)
-        if resp_prev is None or not np.array_equal(resp, resp_prev):
-            # Lever responses change only when a lagged intensity crosses a year boundary.
-            pqm = levered(resp)
+        resp = lever_responses(spec, lay, t)
+        shock = shock_state(step, resp)
+        if (
+            resp_prev is None
+            or not np.array_equal(resp, resp_prev)
+            or (shock is not None and not shock.same_as(shock_prev))
+        ):
+            # Lever responses change only when a lagged intensity crosses a year boundary, shock
+            # multipliers only when an event starts or ends.
+            ceilings = [pqm[tech][2] for tech in TECHS]
+            pqm = levered(resp, shock)
             for k, tech in enumerate(TECHS):
-                inm = rules.in_market(latent[k], to_agents(pqm[tech][2]))
-                np.multiply(inm, np.float32(dt), out=active_dt[k])
-            resp_prev = resp
+                if resp_prev is None or not np.array_equal(pqm[tech][2], ceilings[k]):
+                    inm = rules.in_market(latent[k], to_agents(pqm[tech][2]))
+                    np.multiply(inm, np.float32(dt), out=active_dt[k])
+            resp_prev, shock_prev = resp, shock
         for k, tech in enumerate(TECHS):
             p, q, m = pqm[tech]
             infl_seg = (lay.seg @ s_cell[k])[lay.seg_of]
@@ -355,4 +414,5 @@ def simulate_chunk(
         s_cell = update_state()
         record(step + 1, s_cell)
 
-    return ChunkResult(np.asarray(draws, dtype=np.int64), share, share_prov, share_sect)
+    events = None if history is None else history.onset.transpose(2, 0, 1)
+    return ChunkResult(np.asarray(draws, dtype=np.int64), share, share_prov, share_sect, events)
