@@ -5,6 +5,6 @@
 >>> sim.summarize(ds)["targets"][0]["p_hit"]               # doctest: +SKIP
 """
 
-from sim.api import run, summarize
+from sim.api import compare, run, summarize
 
-__all__ = ["run", "summarize"]
+__all__ = ["compare", "run", "summarize"]

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import xarray as xr
 
-from sim import targets
+from sim import comparison, targets
 from sim.config import load_spec
 from sim.engine import simulate
 
@@ -32,3 +32,12 @@ def run(scenario: str = "baseline", overrides: Sequence[str] = ()) -> xr.Dataset
 def summarize(ds: xr.Dataset) -> dict:
     """Odds of every target recorded in ``ds``, as written to ``summary.json``."""
     return targets.summarize(ds)
+
+
+def compare(scenarios: Sequence[str], overrides: Sequence[str] = ()) -> dict:
+    """Run ``scenarios`` with common random numbers and compare each with the first.
+
+    Returns the ``comparison.json`` content of ``python -m sim compare=...``
+    (see :func:`sim.comparison.compare`).
+    """
+    return comparison.compare([run(s, overrides) for s in scenarios])

@@ -1,11 +1,14 @@
 """Command line: ``python -m sim [scenario=NAME] [key=value ...]`` (Hydra overrides).
 
+``python -m sim compare=REF,NAME,...`` runs several scenarios with common random numbers and
+compares each with the first; ``python -m sim --list-scenarios`` names the shipped scenarios.
 Inputs are validated before Hydra creates a run folder, so a bad input prints one line, exits with
 status 2 and leaves no output behind.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import sys
 from pathlib import Path
@@ -14,10 +17,10 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
-from sim import paths, results, targets
-from sim.config import load_spec, to_spec
+from sim import comparison, paths, results, targets
+from sim.config import compose_config, load_spec, to_spec
 from sim.engine import simulate
-from sim.spec import ConfigError
+from sim.spec import ConfigError, scenario_titles
 
 PROG = "aiplus-sim"
 
@@ -36,7 +39,81 @@ def format_odds(summary: dict, *, title: str = "") -> str:
             f"{label:<34} {t['p_hit']:>6.1%}  [{lo:.1%}, {hi:.1%}]".ljust(57)
             + f"  {t['share_median']:>6.1%}  [{t['share_p05']:.1%}, {t['share_p95']:.1%}]"
         )
+    cost = summary.get("public_cost")
+    if cost:
+        years = sorted(cost["yearly"])
+        lines.append(
+            f"public cost {years[0]}-{years[-1]}: {cost['total'] / 1e9:,.0f} bn yuan "
+            f"(assumed unit costs, low-high: {cost['total_low'] / 1e9:,.0f}-"
+            f"{cost['total_high'] / 1e9:,.0f})"
+        )
+    shocks = {k: v for k, v in summary.get("shocks", {}).items() if v["mean_events"] > 0}
+    if shocks:
+        lines.append(
+            "shocks, mean events per draw: "
+            + ", ".join(f"{k} {v['mean_events']:.2f}" for k, v in shocks.items())
+        )
     return "\n".join(lines)
+
+
+def format_comparison(comp: dict) -> str:
+    """A short plain-text table of a comparison: odds, paired change and cost per target."""
+    runs = comp["scenarios"]
+    width = max(len(r["scenario"]) for r in runs) + 2
+    lines = [
+        f"{PROG}: paired comparison with {comp['reference']!r}, {comp['draws']} draws, "
+        f"seed {comp['seed']} (common random numbers)"
+    ]
+    if runs[0]["public_cost"]:
+        years = sorted(runs[0]["public_cost"]["yearly"])
+        lines.append(
+            f"public cost {years[0]}-{years[-1]}, bn yuan: "
+            + ", ".join(f"{r['scenario']} {r['public_cost']['total'] / 1e9:,.0f}" for r in runs)
+        )
+    lines.append(
+        f"{'target / scenario':<{width}} {'P(hit)':>6}  {'change [95% CI], pp':<22}"
+        f"{'share chg':>9}  {'extra cost':>11}  {'per 100 bn':>10}"
+    )
+    for j, t in enumerate(runs[0]["targets"]):
+        lines.append(f"{t['year']} > {t['threshold']:.0%}  {t['metric']} ({t['tech']})")
+        for r in runs:
+            row = r["targets"][j]
+            text = f"  {r['scenario']:<{width - 2}} {row['p_hit']:>6.1%}  "
+            if "p_hit_diff" not in row:
+                lines.append(text + "(reference)")
+                continue
+            lo, hi = row["p_hit_diff_ci95"]
+            change = f"{row['p_hit_diff']:+.1%} [{lo:+.1%}, {hi:+.1%}]".replace("%", "")
+            extra = row.get("extra_cost_yuan")
+            per = row.get("p_hit_diff_per_100bn_yuan")
+            lines.append(
+                text
+                + f"{change:<22}"
+                + f"{row['share_diff'] * 100:>+6.1f} pp  "
+                + (f"{extra / 1e9:>+8,.0f} bn" if extra is not None else f"{'-':>11}")
+                + (f"  {per:>+10.1%}".replace("%", " pp") if per is not None else f"  {'-':>10}")
+            )
+    return "\n".join(lines)
+
+
+def _compare(cfg: DictConfig, overrides: list[str], out: Path) -> None:
+    """Run each scenario of ``cfg.compare`` and compare it with the first."""
+    runs = []
+    for name in cfg.compare:
+        one = copy.deepcopy(cfg)
+        one.scenario = str(name)
+        spec = to_spec(one, overrides)
+        ds = simulate(spec)
+        folder = out / spec.scenario.name
+        folder.mkdir(parents=True, exist_ok=True)
+        results.write(ds, folder / "results.nc")
+        summary = targets.summarize(ds)
+        results.write_text(json.dumps(summary, indent=2) + "\n", folder / "summary.json")
+        runs.append(ds)
+    comp = comparison.compare(runs)
+    results.write_text(json.dumps(comp, indent=2) + "\n", out / "comparison.json")
+    print(format_comparison(comp))
+    print(f"results: {out}")
 
 
 def _task(cfg: DictConfig) -> None:
@@ -47,10 +124,13 @@ def _task(cfg: DictConfig) -> None:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         sys.exit(2)
     out = Path(hc.runtime.output_dir)
-    ds = simulate(spec)
-    summary = targets.summarize(ds)
     plain = OmegaConf.to_container(cfg, resolve=True)
     results.write_text(OmegaConf.to_yaml(OmegaConf.create(plain)), out / "config.yaml")
+    if cfg.get("compare"):
+        _compare(cfg, list(hc.overrides.task), out)
+        return
+    ds = simulate(spec)
+    summary = targets.summarize(ds)
     results.write(ds, out / "results.nc")
     results.write_text(json.dumps(summary, indent=2) + "\n", out / "summary.json")
     print(format_odds(summary, title=spec.scenario.title))
@@ -60,9 +140,27 @@ def _task(cfg: DictConfig) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``python -m sim`` and the ``aiplus-sim`` script."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    if "--list-scenarios" in argv:
+        try:
+            print(format_scenarios())
+        except ConfigError as exc:
+            print(f"{PROG}: error: {exc}", file=sys.stderr)
+            return 2
+        return 0
+    argv = [_compare_as_list(a) for a in argv]
     if not any(a.startswith("-") for a in argv):
         try:
-            load_spec(argv)
+            cfg = compose_config(argv)
+            to_spec(cfg, argv)
+            # A comparison: every scenario it names must load under the same overrides.
+            compared = list(cfg.get("compare") or ())
+            if compared and any(_key(a) == "scenario" for a in argv):
+                raise ConfigError(
+                    "command line", "compare", "give the scenarios in compare=, not scenario="
+                )
+            rest = [a for a in argv if _key(a) != "compare"]
+            for name in compared:
+                load_spec([*rest, f"scenario={name}"])
         except ConfigError as exc:
             print(f"{PROG}: error: {exc}", file=sys.stderr)
             return 2
@@ -72,3 +170,22 @@ def main(argv: list[str] | None = None) -> int:
     )
     run()
     return 0
+
+
+def format_scenarios() -> str:
+    """The shipped scenarios, one a line: name and title."""
+    rows = scenario_titles(paths.scenarios_dir())
+    width = max(len(n) for n, _ in rows) + 2
+    return "\n".join([f"{'scenario':<{width}}title", *(f"{n:<{width}}{t}" for n, t in rows)])
+
+
+def _key(arg: str) -> str:
+    return arg.lstrip("+~").split("=", 1)[0]
+
+
+def _compare_as_list(arg: str) -> str:
+    """``compare=a,b,c`` -> ``compare=[a,b,c]`` (Hydra reads a bare comma list as a sweep)."""
+    key, _, value = arg.partition("=")
+    if _key(arg) == "compare" and "," in value and not value.startswith("["):
+        return f"{key}=[{value}]"
+    return arg
