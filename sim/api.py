@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import xarray as xr
 
-from sim import comparison, targets
+from sim import calibration, comparison, targets
 from sim.config import load_spec
 from sim.engine import simulate
 
@@ -26,7 +26,8 @@ def run(scenario: str = "baseline", overrides: Sequence[str] = ()) -> xr.Dataset
     sim.spec.ConfigError
         On an unknown scenario or key, or a value out of range.
     """
-    return simulate(load_spec([f"scenario={scenario}", *overrides]))
+    spec = load_spec([f"scenario={scenario}", *overrides])
+    return calibration.calibrate(simulate(spec), spec.calibration)
 
 
 def summarize(ds: xr.Dataset) -> dict:

@@ -17,7 +17,7 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
-from sim import comparison, paths, results, targets
+from sim import calibration, comparison, paths, results, targets
 from sim.config import compose_config, load_spec, to_spec
 from sim.engine import simulate
 from sim.spec import ConfigError, scenario_titles
@@ -34,6 +34,8 @@ def format_odds(summary: dict, *, title: str = "") -> str:
     ]
     for t in summary["targets"]:
         label = f"{t['year']} > {t['threshold']:.0%}  {t['metric']} ({t['tech']})"
+        if t["p_hit"] is None:  # calibration refused the posterior: show the prior odds
+            t = {k[6:]: v for k, v in t.items() if k.startswith("prior_")}
         lo, hi = t["ci95"]
         lines.append(
             f"{label:<34} {t['p_hit']:>6.1%}  [{lo:.1%}, {hi:.1%}]".ljust(57)
@@ -116,6 +118,31 @@ def _compare(cfg: DictConfig, overrides: list[str], out: Path) -> None:
     print(f"results: {out}")
 
 
+def format_calibration(summary: dict) -> str:
+    """Calibration of a summary: effective sample size, status, prior against posterior odds
+    and where each observation falls in the predictive distribution."""
+    cal = summary["calibration"]
+    ok = cal["status"] == "ok"
+    lines = [
+        f"calibration: {cal['n_used']} observations from {cal['observations_file']}, "
+        f"effective sample size {cal['ess']:.1f} of {cal['n_draws']} draws",
+        cal["message"] if ok else f"{cal['message']}. The odds above are PRIOR odds.",
+    ]
+    if ok:
+        lines.append(f"{'target':<34} {'prior':>6}  {'posterior':>9}")
+        for t in summary["targets"]:
+            label = f"{t['year']} > {t['threshold']:.0%}  {t['metric']} ({t['tech']})"
+            lines.append(f"{label:<34} {t['prior_p_hit']:>6.1%}  {t['p_hit']:>9.1%}")
+    lines.append(f"{'observation':<48} {'value':>6}  {'prior PIT':>9}  {'post. PIT':>9}  status")
+    for c in cal["checks"]:
+        post = f"{c['posterior']['pit']:>9.3f}" if "posterior" in c else f"{'-':>9}"
+        lines.append(
+            f"{c['series'] + ' ' + c['date']:<48} {c['value']:>6.3f}  "
+            f"{c['prior']['pit']:>9.3f}  {post}  {c['status']}"
+        )
+    return "\n".join(lines)
+
+
 def _task(cfg: DictConfig) -> None:
     hc = HydraConfig.get()
     try:
@@ -129,11 +156,13 @@ def _task(cfg: DictConfig) -> None:
     if cfg.get("compare"):
         _compare(cfg, list(hc.overrides.task), out)
         return
-    ds = simulate(spec)
+    ds = calibration.calibrate(simulate(spec), spec.calibration)
     summary = targets.summarize(ds)
     results.write(ds, out / "results.nc")
     results.write_text(json.dumps(summary, indent=2) + "\n", out / "summary.json")
     print(format_odds(summary, title=spec.scenario.title))
+    if "calibration" in summary:
+        print(format_calibration(summary))
     print(f"results: {out}")
 
 

@@ -15,7 +15,7 @@ from omegaconf import DictConfig, OmegaConf
 from sim import paths
 from sim.spec import ConfigError, Spec, build_spec
 
-GROUPS = ("population", "levers", "priors", "uncertainty", "shocks")
+GROUPS = ("population", "levers", "priors", "uncertainty", "shocks", "calibration")
 
 if not OmegaConf.has_resolver("aiplus_outputs"):
     OmegaConf.register_new_resolver("aiplus_outputs", lambda: str(paths.outputs_dir()))

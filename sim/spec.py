@@ -13,12 +13,15 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import yaml
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats
+
+if TYPE_CHECKING:
+    from sim.observations import Observation
 
 Tech = Literal["terminal", "agent"]
 TECHS: tuple[Tech, ...] = ("terminal", "agent")
@@ -302,6 +305,46 @@ class Scenario:
 
 
 @dataclass(frozen=True)
+class CalibrationSpec:
+    """How the draws are conditioned on observations (see :mod:`sim.calibration`).
+
+    Attributes
+    ----------
+    method : {'none', 'importance'}
+        ``importance``: weight each draw by the likelihood of the observations.
+    observations : tuple of sim.observations.Observation
+        Every row of the observations file (mapped or not); empty when ``method`` is ``none``.
+    source : str
+        The file they came from.
+    series : tuple of str
+        Series used (empty: every mapped series).
+    until : (year, month) or None
+        Use only observations dated up to the end of this month; later ones are held out and only
+        checked against the model's predictive distribution (a backtest).
+    likelihood : {'normal', 'student_t'}
+    df : float
+        Degrees of freedom of ``student_t``.
+    sd_scale : float
+        Factor on every observation's uncertainty.
+    discrepancy_sd : float
+        Model discrepancy, share units, added in quadrature to each observation's uncertainty.
+    ess_min : float
+        Smallest effective sample size at which posterior odds are reported.
+    """
+
+    method: Literal["none", "importance"] = "none"
+    observations: tuple[Observation, ...] = ()
+    source: str = ""
+    series: tuple[str, ...] = ()
+    until: tuple[int, int] | None = None
+    likelihood: Literal["normal", "student_t"] = "normal"
+    df: float = 4.0
+    sd_scale: float = 1.0
+    discrepancy_sd: float = 0.0
+    ess_min: float = 100.0
+
+
+@dataclass(frozen=True)
 class Spec:
     """Everything a run needs, validated. Built by :func:`build_spec`."""
 
@@ -317,6 +360,7 @@ class Spec:
     programmes: tuple[Programme, ...] = ()
     shocks: tuple[Shock, ...] = ()
     costs: Costs = field(default_factory=Costs)
+    calibration: CalibrationSpec = field(default_factory=CalibrationSpec)
 
     @property
     def param_names(self) -> tuple[str, ...]:
@@ -708,6 +752,7 @@ def build_spec(
             "levers",
             "priors",
             "uncertainty",
+            "calibration",
         ),
     )
     tables = _tables()
@@ -991,4 +1036,39 @@ def build_spec(
         programmes=programmes,
         shocks=shocks,
         costs=costs,
+        calibration=_calibration(reader("calibration"), cfg.get("calibration")),
+    )
+
+
+def _calibration(r: _Reader, raw: Any) -> CalibrationSpec:
+    """Validate the ``calibration`` section and read its observations file."""
+    from sim import observations
+
+    m = r.mapping(raw, "")
+    keys = ("method", "observations", "series", "until", "likelihood", "df", "sd_scale")
+    r.known(m, (*keys, "discrepancy_sd", "ess_min"))
+    method = r.choice(m.get("method", "none"), ("none", "importance"), "method")
+    path = m.get("observations")
+    if method == "none":
+        if path is not None:
+            raise r.fail("observations", "calibration is off; add calibration=observed to use it")
+        return CalibrationSpec()
+    if path is not None and not isinstance(path, str):
+        raise r.fail("observations", f"expected a path to a CSV file or null, got {path!r}")
+    path = None if path is None else str(Path(path).expanduser().resolve())
+    obs = observations.load(path)
+    known = sorted({o.series for o in obs if o.mapped})
+    series = r.names(m.get("series"), known, "series")
+    until = m.get("until")
+    return CalibrationSpec(
+        method=method,
+        observations=obs,
+        source=path or observations.SHIPPED,
+        series=series,
+        until=None if until is None else r.month(until, "until"),
+        likelihood=r.choice(m.get("likelihood", "normal"), ("normal", "student_t"), "likelihood"),
+        df=r.number(m.get("df", 4.0), "df", 0.0, 1000.0, lo_open=True),
+        sd_scale=r.number(m.get("sd_scale", 1.0), "sd_scale", 0.0, 100.0, lo_open=True),
+        discrepancy_sd=r.number(m.get("discrepancy_sd", 0.0), "discrepancy_sd", 0.0, 1.0),
+        ess_min=r.number(m.get("ess_min", 100.0), "ess_min", 1.0),
     )

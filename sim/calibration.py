@@ -1,0 +1,288 @@
+"""Calibration: condition the Monte Carlo draws on observed adoption by importance weights.
+
+Each draw ``i`` (a parameter set and an adoption history) gets the weight
+
+    w_i  proportional to  prod_j  L(y_j | x_ij, s_j),
+
+where ``x_ij`` is draw ``i``'s value of the model output that observation ``j`` measures
+(:mod:`sim.observations`), ``y_j`` the observed value and ``s_j`` its standard deviation: the
+uncertainty column times ``sd_scale``, with the model discrepancy added in quadrature. ``L`` is a
+normal or Student-t density. The draws were sampled from the prior, so the weighted draws
+represent the posterior (importance sampling with the prior as proposal). The draws are the ones
+already simulated: calibration costs no extra simulation, which is why it is importance sampling
+and not sequential Monte Carlo ABC (that would re-simulate draws). The price is that the prior
+must cover the data: when it does not, few draws carry the weight, the effective sample size
+(Kish) is small, and the posterior odds are refused rather than reported.
+
+The predictive check places each observation in the model's predictive distribution of that
+observation, ``F(y_j) = sum_i w_i Phi((y_j - x_ij) / s_j)`` (a probability integral transform,
+PIT): near 0 or 1, the model (prior or posterior) does not expect the observation. Observations
+used in the weights are seen twice by the posterior check (it is optimistic); held-out ones (dated
+after ``until``) are a genuine forecast check.
+
+References
+----------
+.. [1] Kish, L. (1965). Survey Sampling. Wiley (effective sample size of weighted samples).
+.. [2] Kennedy, M. C. and O'Hagan, A. (2001). Bayesian calibration of computer models. JRSS B
+   63(3), 425-464 (model discrepancy).
+.. [3] Gelman, A., Meng, X.-L. and Stern, H. (1996). Posterior predictive assessment of model
+   fitness via realized discrepancies. Statistica Sinica 6, 733-807.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import xarray as xr
+from numpy.typing import ArrayLike, NDArray
+from scipy import stats
+
+from sim import rules
+from sim.observations import Observation
+from sim.spec import CalibrationSpec
+
+_DEVICE_PARAMS = ("replacement.ai_mid", "replacement.ai_slope", "replacement.ai_max")
+
+
+def effective_sample_size(weights: ArrayLike) -> float:
+    """Kish's effective sample size ``(sum w)^2 / sum w^2`` of non-negative weights."""
+    w = np.asarray(weights, dtype=np.float64)
+    total = w.sum()
+    return float(total**2 / np.sum(w**2)) if total > 0 else 0.0
+
+
+def weighted_quantile(x: ArrayLike, weights: ArrayLike, q: ArrayLike) -> NDArray[np.float64]:
+    """Quantiles ``q`` of the weighted sample ``x``: the weighted empirical CDF, interpolated
+    between the midpoints of each draw's weight (equal weights give the Hazen quantiles)."""
+    x, w = np.asarray(x, dtype=np.float64), np.asarray(weights, dtype=np.float64)
+    order = np.argsort(x, kind="stable")
+    xs, ws = x[order], w[order]
+    cw = (np.cumsum(ws) - 0.5 * ws) / ws.sum()
+    return np.interp(q, cw, xs)
+
+
+def predictive_quantile(
+    pred: ArrayLike, value: float, sd: float, weights: ArrayLike | None = None
+) -> float:
+    """Where ``value`` falls in the predictive distribution ``sum_i w_i N(pred_i, sd^2)``.
+
+    Parameters
+    ----------
+    pred : array_like, shape (n_draws,)
+        Each draw's model value.
+    value : float
+        The observation.
+    sd : float
+        Observation standard deviation, > 0.
+    weights : array_like, shape (n_draws,), optional
+        Draw weights (equal by default).
+
+    Returns
+    -------
+    float
+        Predictive probability of a value at or below ``value``, in [0, 1].
+    """
+    pred = np.asarray(pred, dtype=np.float64)
+    w = np.ones(pred.shape) if weights is None else np.asarray(weights, dtype=np.float64)
+    return float(np.sum(w * stats.norm.cdf((value - pred) / sd)) / w.sum())
+
+
+def _months(start: str, end: str) -> NDArray[np.float64]:
+    """Mid-month decimal years of the months from ``start`` (YYYY-MM) to the month of ``end``."""
+    months = np.arange(np.datetime64(start, "M"), np.datetime64(end, "M") + np.timedelta64(1, "M"))
+    m = months.astype(np.int64)  # months since 1970-01
+    return 1970.0 + (m + 0.5) / 12.0
+
+
+def predict(ds: xr.Dataset, obs: Observation) -> NDArray[np.float64] | None:
+    """Each draw's value of the model output ``obs`` measures, shape (n_draws,); None when the
+    results cannot speak to it (not mapped, or a date outside the simulated months)."""
+    if obs.output == "share":
+        if obs.time not in ds.indexes["time"]:
+            return None
+        x = ds["share"].sel(time=obs.time, tech=obs.tech, metric=obs.metric)
+        return x.values.astype(np.float64)
+    if obs.output == "ai_share_of_new_devices":
+        names = ds["param"].values.tolist()
+        if not all(n in names for n in _DEVICE_PARAMS):
+            return None
+        mid, slope, top = (ds["param_value"].sel(param=n).values[:, None] for n in _DEVICE_PARAMS)
+        t = _months(obs.period_start, obs.date)[None, :]
+        return rules.ai_share_of_new_devices(t, mid=mid, slope=slope, top=top).mean(axis=1)
+    return None
+
+
+def log_likelihood(
+    pred: ArrayLike, value: ArrayLike, sd: ArrayLike, *, likelihood: str = "normal", df: float = 4.0
+) -> NDArray[np.float64]:
+    """Log density of observations ``value`` given model values ``pred``, summed over the last
+    axis: ``pred`` shape (n_draws, n_obs), ``value`` and ``sd`` shape (n_obs,)."""
+    z = (np.asarray(value) - np.asarray(pred, dtype=np.float64)) / np.asarray(sd)
+    dist = stats.t(df) if likelihood == "student_t" else stats.norm
+    return np.sum(dist.logpdf(z) - np.log(sd), axis=-1)
+
+
+@dataclass(frozen=True)
+class _Row:
+    obs: Observation
+    pred: NDArray[np.float64] | None
+    sd: float
+    status: str
+
+
+def _rows(ds: xr.Dataset, cal: CalibrationSpec) -> list[_Row]:
+    until = (
+        None
+        if cal.until is None
+        else (
+            np.datetime64(f"{cal.until[0]:04d}-{cal.until[1]:02d}", "M") + np.timedelta64(1, "M")
+        ).astype("datetime64[ns]")
+    )
+    out = []
+    for o in cal.observations:
+        sd = float(np.hypot(o.sd * cal.sd_scale, cal.discrepancy_sd))
+        pred = predict(ds, o) if o.mapped else None
+        if not o.mapped:
+            status = "not_mapped"
+        elif cal.series and o.series not in cal.series:
+            status = "not_selected"
+        elif pred is None:
+            status = "outside_horizon"
+        elif until is not None and o.time >= until:
+            status = "held_out"
+        else:
+            status = "used"
+        out.append(_Row(o, pred, sd, status))
+    return out
+
+
+def _band(pred: NDArray, w: NDArray, value: float, sd: float) -> dict:
+    p05, med, p95 = weighted_quantile(pred, w, [0.05, 0.5, 0.95])
+    return {
+        "median": float(med),
+        "p05": float(p05),
+        "p95": float(p95),
+        "pit": predictive_quantile(pred, value, sd, w),
+    }
+
+
+def _weights(used: Sequence[_Row], cal: CalibrationSpec, n: int) -> NDArray[np.float64]:
+    """Normalised likelihood weights (all zero when no draw has a finite likelihood)."""
+    if not used:
+        return np.zeros(n)
+    pred = np.column_stack([r.pred for r in used])
+    values, sds = [r.obs.value for r in used], [r.sd for r in used]
+    ll = log_likelihood(pred, values, sds, likelihood=cal.likelihood, df=cal.df)
+    ll = np.where(np.isfinite(ll), ll, -np.inf)
+    if not np.isfinite(ll.max()):
+        return np.zeros(n)
+    w = np.exp(ll - ll.max())
+    return w / w.sum()
+
+
+def _refusal(checks: Sequence[dict], ess: float, n: int, ess_min: float) -> str:
+    """Why the posterior odds are not reported, and what would help."""
+    head = "posterior odds not reported: "
+    used = [c for c in checks if c["status"] == "used"]
+    if not used:
+        return head + "no selected observation falls in the simulated horizon (see not_used)"
+    if ess == 0.0:
+        return head + "no draw has a finite likelihood (missing model values?)"
+    head += (
+        f"effective sample size {ess:.1f} of {n} draws is below calibration.ess_min={ess_min:g}; "
+    )
+    worst = max(used, key=lambda c: abs(c["prior"]["pit"] - 0.5))
+    pit = worst["prior"]["pit"]
+    if min(pit, 1.0 - pit) < 0.01:
+        return head + (
+            f"{worst['series']} {worst['date']} = {worst['value']:g} lies at quantile {pit:.3f} "
+            "of the prior predictive: the priors (or the model) hardly reproduce it; review them, "
+            "or widen calibration.discrepancy_sd if the model may miss it"
+        )
+    return head + (
+        "the observations together pin the draws down more tightly than this many prior draws "
+        "resolve: run more draws (the effective sample size grows in proportion)"
+    )
+
+
+def calibrate(ds: xr.Dataset, cal: CalibrationSpec) -> xr.Dataset:
+    """Weight the draws of ``ds`` by the likelihood of the observations in ``cal``.
+
+    Returns a copy of ``ds`` with variable ``weight`` (draw,) summing to 1 and attribute
+    ``calibration``: a JSON string with the method, the effective sample size, the status
+    (``ok``, or ``refused`` with a message when the effective sample size is below
+    ``cal.ess_min``), a predictive check for each mapped observation, and the observations not
+    used with the reason. ``ds`` is returned unchanged when ``cal.method`` is ``none``.
+    """
+    if cal.method == "none":
+        return ds
+    n = ds.sizes["draw"]
+    rows = _rows(ds, cal)
+    used = [r for r in rows if r.status == "used"]
+    w = _weights(used, cal, n)
+    ess = effective_sample_size(w)
+    ok = ess >= cal.ess_min
+    equal = np.full(n, 1.0 / n)
+    checks = []
+    for r in rows:
+        if r.pred is None or r.status == "not_selected":
+            continue
+        item = {
+            "date": r.obs.date,
+            "series": r.obs.series,
+            "value": r.obs.value,
+            "sd": r.sd,
+            "output": r.obs.output,
+            "tech": r.obs.tech,
+            "metric": r.obs.metric,
+            "status": r.status,
+            "prior": _band(r.pred, equal, r.obs.value, r.sd),
+        }
+        if ok:
+            item["posterior"] = _band(r.pred, w, r.obs.value, r.sd)
+        checks.append(item)
+    if ok:
+        message = f"posterior odds from {n} draws weighted by {len(used)} observations"
+    else:
+        message = _refusal(checks, ess, n, cal.ess_min)
+        if not w.any():
+            w = equal  # nothing to weight by: the stored weights are the prior's
+    info = {
+        "method": cal.method,
+        "observations_file": cal.source,
+        "likelihood": cal.likelihood,
+        "df": cal.df if cal.likelihood == "student_t" else None,
+        "sd_scale": cal.sd_scale,
+        "discrepancy_sd": cal.discrepancy_sd,
+        "until": None if cal.until is None else f"{cal.until[0]:04d}-{cal.until[1]:02d}",
+        "n_draws": int(n),
+        "n_used": len(used),
+        "ess": ess,
+        "ess_min": cal.ess_min,
+        "status": "ok" if ok else "refused",
+        "message": message,
+        "checks": checks,
+        "not_used": [
+            {"date": r.obs.date, "series": r.obs.series, "status": r.status, "note": r.obs.note}
+            for r in rows
+            if r.status in ("not_mapped", "not_selected", "outside_horizon")
+        ],
+    }
+    out = ds.copy()
+    out["weight"] = ("draw", w)
+    out["weight"].attrs = {
+        "long_name": "importance weight of the draw given the observations",
+        "units": "1",
+        "description": "sums to 1; see the calibration attribute for the status and ESS",
+    }
+    out.attrs["calibration"] = json.dumps(info)
+    return out
+
+
+def status(ds: xr.Dataset) -> dict | None:
+    """The calibration record of a results Dataset, or None when it was not calibrated."""
+    raw = ds.attrs.get("calibration")
+    return None if raw is None else json.loads(raw)
