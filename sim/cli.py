@@ -17,6 +17,7 @@ from omegaconf import DictConfig, OmegaConf
 from sim import paths, results, targets
 from sim.config import load_spec, to_spec
 from sim.engine import simulate
+from sim.report import write_report
 from sim.spec import ConfigError
 
 PROG = "aiplus-sim"
@@ -53,6 +54,7 @@ def _task(cfg: DictConfig) -> None:
     results.write_text(OmegaConf.to_yaml(OmegaConf.create(plain)), out / "config.yaml")
     results.write(ds, out / "results.nc")
     results.write_text(json.dumps(summary, indent=2) + "\n", out / "summary.json")
+    write_report(ds, out, charts=spec.report)
     print(format_odds(summary, title=spec.scenario.title))
     print(f"results: {out}")
 

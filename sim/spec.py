@@ -240,6 +240,8 @@ class Spec:
     mc: MCSpec
     time: TimeSpec
     targets: tuple[Target, ...]
+    #: Draw the run report's charts (False: ``report.md`` without charts, no matplotlib).
+    report: bool = True
 
     @property
     def param_names(self) -> tuple[str, ...]:
@@ -482,6 +484,7 @@ def build_spec(
             "levers",
             "priors",
             "uncertainty",
+            "report",
         ),
     )
     tables = _tables()
@@ -735,4 +738,7 @@ def build_spec(
         mc=mc,
         time=time,
         targets=tuple(targets),
+        report=_Reader(sources.get("report", "conf/config.yaml")).boolean(
+            cfg.get("report", True), "report"
+        ),
     )
