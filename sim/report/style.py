@@ -133,14 +133,17 @@ def styled(figsize: tuple[float, float]) -> Callable:
         def chart(*args: Any, ax: Axes | None = None, **kwargs: Any) -> Axes:
             import matplotlib as mpl
 
-            with mpl.rc_context(RC):
-                if ax is None:
-                    import matplotlib.pyplot as plt
+            if ax is None:
+                # Outside the rc_context: pyplot may pick its backend now (in Jupyter, the inline
+                # one switches interactive mode on), and leaving the context would undo that.
+                import matplotlib.pyplot as plt
 
-                    _, ax = plt.subplots(figsize=figsize, layout="constrained")
+                _, ax = plt.subplots(figsize=figsize, layout="constrained")
+            with mpl.rc_context(RC):
                 ax.spines[["top", "right"]].set_visible(False)
                 ax.grid(True, color=RC["grid.color"], linewidth=RC["grid.linewidth"])
                 ax.set_axisbelow(True)
+                ax.tick_params(labelsize=RC["xtick.labelsize"])
                 return fn(*args, ax=ax, **kwargs)
 
         return chart
