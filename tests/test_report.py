@@ -148,6 +148,14 @@ def test_fan_chart_draws_the_median_two_bands_and_the_targets(ds):
     assert ax.get_title() and "%" in ax.yaxis.get_major_formatter()(0.5, 0)
 
 
+def test_fan_chart_follows_the_draw_weights(ds):
+    weighted = ds.assign(weight=("draw", np.eye(ds.sizes["draw"])[3]))
+    ax = charts.fan_chart(weighted, ax=new_ax())
+    (median,) = [ln for ln in ax.lines if ln.get_label() == "median: any"]
+    draw3 = weighted["share"].sel(metric="population", tech="any").isel(draw=3).values
+    assert np.asarray(median.get_ydata()) == pytest.approx(draw3, abs=1e-6)
+
+
 def test_fan_chart_draws_one_median_per_technology(ds):
     ax = charts.fan_chart(ds, tech=["terminal", "agent"], ax=new_ax())
     medians = [ln.get_label() for ln in ax.lines if ln.get_label().startswith("median")]

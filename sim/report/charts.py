@@ -606,5 +606,12 @@ def crossing_year_chart(
     ax.set_ylabel("share of draws")
     ax.set_xlabel("year in which the share first exceeds the threshold (read at month ends)")
     ax.set_title(f"Year the share of {label(metric, METRIC_LABELS)} first passes each target")
-    ax.legend(loc="upper left", title=label(tech, TECH_LABELS), alignment="left")
+    ax.legend(
+        loc="upper left",
+        title=label(tech, TECH_LABELS),
+        alignment="left",
+        frameon=True,
+        framealpha=0.9,
+        edgecolor="none",
+    )
     return ax

@@ -99,7 +99,7 @@ RC: dict[str, Any] = {
     "legend.frameon": False,
     "xtick.labelsize": 8,
     "ytick.labelsize": 8,
-    "savefig.dpi": 150,
+    "savefig.dpi": 120,
     "savefig.bbox": "tight",
 }
 
