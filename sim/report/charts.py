@@ -256,7 +256,7 @@ def odds_chart(runs: Runs, *, ax: Axes | None = None) -> Axes:
     ax.set_xlabel("probability of meeting the target (dot) and its 95% interval (bar)")
     ax.set_title("Odds of meeting each target, by what 'penetration' counts")
     if n > 1:
-        ax.legend(loc="lower right", title="scenario")
+        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), title="scenario", alignment="left")
     return ax
 
 
