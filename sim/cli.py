@@ -20,6 +20,7 @@ from omegaconf import DictConfig, OmegaConf
 from sim import calibration, comparison, paths, results, targets
 from sim.config import compose_config, load_spec, to_spec
 from sim.engine import simulate
+from sim.report import write_report
 from sim.spec import ConfigError, scenario_titles
 
 PROG = "aiplus-sim"
@@ -160,6 +161,7 @@ def _task(cfg: DictConfig) -> None:
     summary = targets.summarize(ds)
     results.write(ds, out / "results.nc")
     results.write_text(json.dumps(summary, indent=2) + "\n", out / "summary.json")
+    write_report(ds, out, charts=spec.report)
     print(format_odds(summary, title=spec.scenario.title))
     if "calibration" in summary:
         print(format_calibration(summary))

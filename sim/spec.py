@@ -361,6 +361,8 @@ class Spec:
     shocks: tuple[Shock, ...] = ()
     costs: Costs = field(default_factory=Costs)
     calibration: CalibrationSpec = field(default_factory=CalibrationSpec)
+    #: Draw the run report's charts (False: ``report.md`` without charts, no matplotlib).
+    report: bool = True
 
     @property
     def param_names(self) -> tuple[str, ...]:
@@ -753,6 +755,7 @@ def build_spec(
             "priors",
             "uncertainty",
             "calibration",
+            "report",
         ),
     )
     tables = _tables()
@@ -1037,6 +1040,9 @@ def build_spec(
         shocks=shocks,
         costs=costs,
         calibration=_calibration(reader("calibration"), cfg.get("calibration")),
+        report=_Reader(sources.get("report", "conf/config.yaml")).boolean(
+            cfg.get("report", True), "report"
+        ),
     )
 
 

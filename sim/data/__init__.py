@@ -68,3 +68,17 @@ def national() -> dict[str, float]:
 def observations() -> Table:
     """Observed adoption and access series (CNNIC, Canalys, IDC, NBS), with confidence marks."""
     return _read("observations.csv")
+
+
+def sources() -> dict[str, dict[str, list[str]]]:
+    """Every table's sources: file name -> source -> the rows citing it (first-column values)."""
+    out: dict[str, dict[str, list[str]]] = {}
+    for res in sorted(resources.files(__name__).iterdir(), key=lambda r: r.name):
+        if res.name.endswith(".csv"):
+            t = _read(res.name)
+            keys = t[next(iter(t))].tolist()
+            cited: dict[str, list[str]] = {}
+            for key, src in zip(keys, t["source"].tolist(), strict=True):
+                cited.setdefault(src, []).append(key)
+            out[res.name] = cited
+    return out

@@ -1,0 +1,27 @@
+"""Charts and the run report, drawn from a results Dataset; nothing here runs a simulation.
+
+- :mod:`sim.report.charts`: fan, odds, province-map, sector-heatmap and crossing-year charts
+  (matplotlib, imported only when a chart is asked for).
+- :mod:`sim.report.document`: ``report.md`` for a run folder, with or without charts.
+- :mod:`sim.report.stats`: draw-weighted quantiles, odds and crossing years behind both.
+
+A headless sweep that writes no charts never imports matplotlib: the chart names below load
+:mod:`sim.report.charts` on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from sim.report.document import write_report
+
+CHARTS = ("fan_chart", "odds_chart", "province_map", "sector_heatmap", "crossing_year_chart")
+
+__all__ = ["write_report", *CHARTS]
+
+
+def __getattr__(name: str) -> Any:
+    if name in CHARTS:
+        return getattr(importlib.import_module("sim.report.charts"), name)
+    raise AttributeError(f"module 'sim.report' has no attribute {name!r}")

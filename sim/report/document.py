@@ -1,0 +1,232 @@
+"""``report.md``: a run folder that explains itself to a colleague who opens it.
+
+The report holds the scenario's description, the odds table, the charts (PNG files beside it), the
+key assumptions (every prior with its reason, every lever schedule) and the data sources, all read
+from the results Dataset and the shipped data tables. Without charts it imports no matplotlib.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import xarray as xr
+
+from sim import data, results
+from sim.report import stats
+from sim.report.style import METRIC_LABELS, TECH_LABELS, label, pct
+
+#: Files a CLI run folder holds beside the report, and what each is.
+RUN_FILES = {
+    "results.nc": "every draw's results (xarray Dataset; see sim/results.py)",
+    "summary.json": "the odds table as data",
+    "config.yaml": "the resolved configuration (Hydra's .hydra/ has the overrides)",
+}
+
+
+def _md(text: str) -> str:
+    """Escape the characters that would break a Markdown table cell."""
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    out += ["| " + " | ".join(_md(c) for c in r) + " |" for r in rows]
+    return out
+
+
+def odds_markdown(ds: xr.Dataset) -> list[str]:
+    """The odds of every target of ``ds`` as Markdown lines (a table and how to read it)."""
+    res = stats.odds(ds)
+    rows = [
+        [
+            f"above {pct(o.target.threshold)} by end-{o.target.year}",
+            label(o.target.metric, METRIC_LABELS),
+            label(o.target.tech, TECH_LABELS),
+            f"**{pct(o.p_hit, decimals=1)}**",
+            f"{pct(o.ci95[0], decimals=1)} to {pct(o.ci95[1], decimals=1)}",
+            pct(o.share_median, decimals=1),
+            f"{pct(o.share_p05, decimals=1)} to {pct(o.share_p95, decimals=1)}",
+        ]
+        for o in res
+    ]
+    lines = _table(
+        [
+            "target",
+            "share of",
+            "technology",
+            "P(met)",
+            "95% interval of P",
+            "median share",
+            "5-95% of draws",
+        ],
+        rows,
+    )
+    n = int(ds.sizes["draw"])
+    w = stats.draw_weights(ds)
+    basis = (
+        f"the {n} draws"
+        if w is None
+        else f"the {n} draws, weighted by their draw weights "
+        f"(about {stats.effective_draws(w, n):.0f} effective draws)"
+    )
+    lines += [
+        "",
+        f"P(met) is the share of {basis} whose national share at the end of the target year is "
+        "above the threshold; its interval is the 95% Wilson interval (uncertainty from the "
+        "finite number of draws). The opinion does not say what 'penetration' counts, so "
+        "every reading is shown.",
+    ]
+    return lines
+
+
+def _prior_row(p: dict) -> list[str]:
+    if p["dist"] == "fixed" or p["low"] == p["high"]:
+        dist = f"fixed at {p['low']:g}"
+    elif p["dist"] == "triangular":
+        dist = f"triangular, {p['low']:g} to {p['high']:g}, mode {p['mode']:g}"
+    else:
+        dist = f"{p['dist']}, {p['low']:g} to {p['high']:g}"
+    return [f"`{p['name']}`", dist, f"{p['central']:g}", p["reason"]]
+
+
+def _lever_row(lv: dict) -> list[str]:
+    sched = lv["intensity"]
+    when = ", ".join(f"{y}: {x:g}" for y, x in sorted(sched.items())) if sched else "off"
+    return [lv["name"], when, f"{lv['lag']:g}", ", ".join(lv["channels"]) or "none"]
+
+
+def assumptions_markdown(ds: xr.Dataset) -> list[str]:
+    """Priors (with reasons) and lever schedules recorded in ``ds``'s attributes."""
+    priors = json.loads(ds.attrs.get("priors", "[]"))
+    levers = json.loads(ds.attrs.get("levers", "[]"))
+    lines = [
+        "### Uncertain parameters (priors)",
+        "",
+        "Each draw samples every parameter from its prior; `central` is its value when "
+        "uncertainty is off. Rates are per year.",
+        "",
+        *_table(
+            ["parameter", "prior", "central", "reason or source"], [_prior_row(p) for p in priors]
+        ),
+        "",
+        "### Support levers",
+        "",
+        "Intensity 1.0 is current policy; it holds from the year listed until the next one. "
+        "Each lever acts, after its lag, on the channels listed, by the effect priors "
+        "`lever.NAME.CHANNEL` above.",
+        "",
+        *_table(
+            ["lever", "intensity from year", "lag (years)", "acts on"],
+            [_lever_row(lv) for lv in levers],
+        ),
+    ]
+    return lines
+
+
+def sources_markdown() -> list[str]:
+    """Sources of every shipped data table (``sim/data``), with the rows that cite each."""
+    lines = []
+    for name, cited in data.sources().items():
+        lines.append(f"- `{name}`")
+        for src, keys in cited.items():
+            who = "all rows" if len(cited) == 1 else ", ".join(keys)
+            lines.append(f"  - {_md(src)} ({who})")
+    return lines
+
+
+def _run_line(ds: xr.Dataset) -> str:
+    a = ds.attrs
+    versions = json.loads(a.get("versions", "{}"))
+    parts = [
+        f"scenario `{a.get('scenario')}`",
+        f"{int(ds.sizes['draw'])} draws",
+        f"seed {a.get('seed')}",
+        f"engine {a.get('engine')}",
+        f"uncertainty {a.get('uncertainty')} ({a.get('sampling')})",
+        f"population {a.get('population')}, {a.get('n_agents')} agents",
+        f"adoption rule {a.get('adoption_rule')}",
+        f"aiplus-sim {versions.get('aiplus-sim', '?')}",
+        f"created {a.get('created')}",
+    ]
+    return " · ".join(parts)
+
+
+def render(ds: xr.Dataset, chart_files: list | None = None, *, files: dict | None = None) -> str:
+    """The report's Markdown text.
+
+    Parameters
+    ----------
+    ds : Dataset
+        The run's results.
+    chart_files : list of ChartFile, optional
+        Charts saved beside the report (None: the run drew none).
+    files : mapping, optional
+        Other files of the run folder (name -> what it is) to list.
+    """
+    a = ds.attrs
+    lines = [
+        f"# {a.get('scenario_title') or a.get('scenario', 'aiplus-sim run')}",
+        "",
+        a.get("scenario_description", ""),
+        "",
+        _run_line(ds),
+        "",
+        "## Odds of the targets",
+        "",
+        *odds_markdown(ds),
+        "",
+        "## Charts",
+        "",
+    ]
+    if chart_files is None:
+        lines.append("Charts were not drawn for this run (`report=false`).")
+    else:
+        for c in chart_files:
+            lines += [f"### {c.title}", "", f"![{c.title}]({c.path})", "", c.caption, ""]
+    lines += [
+        "",
+        "## Key assumptions",
+        "",
+        *assumptions_markdown(ds),
+        "",
+        "## Data sources",
+        "",
+        "Tables shipped in `sim/data/`; every row carries its source.",
+        "",
+        *sources_markdown(),
+    ]
+    if files:
+        lines += ["", "## Files in this folder", ""]
+        lines += [f"- [`{name}`]({name}): {what}" for name, what in files.items()]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def write_report(ds: xr.Dataset, folder: Path, *, charts: bool = True) -> Path:
+    """Write ``report.md`` (and, with ``charts``, the PNGs it links) into a run folder.
+
+    Parameters
+    ----------
+    ds : Dataset
+        The run's results.
+    folder : Path
+        The run folder (exists).
+    charts : bool
+        Draw the charts into ``folder/charts/``. False (``report=false``) writes the text only and
+        never imports matplotlib.
+
+    Returns
+    -------
+    Path
+        The report's path.
+    """
+    folder = Path(folder)
+    chart_files = None
+    if charts:
+        from sim.report.figures import save_charts
+
+        chart_files = save_charts(ds, folder)
+    files = {k: v for k, v in RUN_FILES.items() if (folder / k).exists()}
+    path = folder / "report.md"
+    results.write_text(render(ds, chart_files, files=files), path)
+    return path

@@ -1,0 +1,196 @@
+"""Summaries that charts and the run report draw: weighted over draws when the Dataset says so.
+
+A results Dataset may carry a draw weight ``weight`` (draw) (importance weights of a calibrated
+posterior, for example). Every function here uses it when present and treats draws as equally
+likely when it is absent, so the same chart shows prior and posterior runs. Nothing here imports
+matplotlib: the report writes its tables from these functions even when it draws no charts.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import xarray as xr
+from numpy.typing import ArrayLike, NDArray
+from scipy import stats
+
+from sim.spec import Target
+from sim.targets import share_at, targets_of
+
+
+def draw_weights(ds: xr.Dataset) -> NDArray[np.float64] | None:
+    """Normalised draw weights of ``ds``, shape (n_draws,), or None when draws are equally likely.
+
+    Raises
+    ------
+    ValueError
+        If ``weight`` is negative, not finite, or sums to zero.
+    """
+    if "weight" not in ds:
+        return None
+    w = ds["weight"].transpose("draw").values.astype(np.float64)
+    if not np.all(np.isfinite(w)) or np.any(w < 0) or w.sum() <= 0:
+        raise ValueError("draw weights must be finite, non-negative and not all zero")
+    return w / w.sum()
+
+
+def effective_draws(w: NDArray[np.float64] | None, n: int) -> float:
+    """Kish's effective number of draws, ``1 / sum(w**2)`` for normalised ``w`` (``n`` if None).
+
+    References
+    ----------
+    .. [1] Kish, L. (1965). Survey Sampling. Wiley, section 11.7.
+    """
+    return float(n) if w is None else float(1.0 / np.sum(w**2))
+
+
+def quantile(
+    x: ArrayLike, q: ArrayLike, *, w: NDArray[np.float64] | None = None, axis: int = 0
+) -> NDArray[np.float64]:
+    """Quantiles ``q`` (in [0, 1]) of ``x`` along ``axis``, weighted by ``w`` when given.
+
+    NaNs are ignored. Without weights this is :func:`numpy.nanquantile` (linear method). With
+    weights, the empirical CDF is interpolated between the mid-points of each draw's weight, which
+    equals the unweighted linear method's median for equal weights and tends to the same values
+    as draws grow.
+
+    Parameters
+    ----------
+    x : array_like, shape (..., n_draws, ...)
+    q : array_like, shape (k,) or scalar
+    w : ndarray, shape (n_draws,), optional
+        Non-negative draw weights (need not be normalised).
+    axis : int
+        Axis of ``x`` holding the draws.
+
+    Returns
+    -------
+    ndarray
+        Shape ``q.shape + x.shape`` without ``axis``; NaN where every draw is NaN.
+    """
+    x = np.moveaxis(np.asarray(x, dtype=np.float64), axis, -1)
+    q = np.asarray(q, dtype=np.float64)
+    if w is None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN group has no quantile
+            return np.nanquantile(x, q, axis=-1)
+    flat = x.reshape(-1, x.shape[-1])
+    out = np.full((flat.shape[0], q.size), np.nan)
+    for i, row in enumerate(flat):
+        ok = ~np.isnan(row) & (w > 0)
+        if not ok.any():
+            continue
+        order = np.argsort(row[ok])
+        v, wv = row[ok][order], w[ok][order]
+        cdf = (np.cumsum(wv) - 0.5 * wv) / wv.sum()
+        out[i] = np.interp(q.ravel(), cdf, v)
+    return np.moveaxis(out.reshape(*x.shape[:-1], q.size), -1, 0).reshape(*q.shape, *x.shape[:-1])
+
+
+def weighted_quantile(da: xr.DataArray, q: Sequence[float], ds: xr.Dataset) -> xr.DataArray:
+    """Quantiles over ``draw`` of ``da``, weighted by ``ds``'s draw weights; dim ``quantile``."""
+    w = draw_weights(ds)
+    axis = da.dims.index("draw")
+    vals = quantile(da.values, q, w=w, axis=axis)
+    dims = ("quantile", *(d for d in da.dims if d != "draw"))
+    coords = {d: da.coords[d] for d in dims[1:] if d in da.coords}
+    out = xr.DataArray(vals, dims=dims, coords={"quantile": list(q), **coords})
+    for name, c in da.coords.items():
+        if name not in out.coords and "draw" not in c.dims and set(c.dims) <= set(dims):
+            out = out.assign_coords({name: c})
+    return out
+
+
+def wilson(p: float, n: float, *, confidence: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval for a proportion ``p`` observed over ``n`` (possibly effective) trials.
+
+    The closed form of :func:`sim.targets.wilson_interval`, which needs an integer count; with
+    weighted draws ``n`` is Kish's effective number of draws.
+
+    References
+    ----------
+    .. [1] Wilson, E. B. (1927). Probable inference, the law of succession, and statistical
+       inference. JASA 22(158), 209-212.
+    """
+    z = stats.norm.ppf(0.5 + confidence / 2.0)
+    denom = 1.0 + z**2 / n
+    centre = (p + z**2 / (2.0 * n)) / denom
+    half = z * np.sqrt(p * (1.0 - p) / n + z**2 / (4.0 * n**2)) / denom
+    # Mathematically lo <= p <= hi; keep it so in floating point at p = 0 or 1.
+    return max(0.0, min(p, float(centre - half))), min(1.0, max(p, float(centre + half)))
+
+
+@dataclass(frozen=True)
+class TargetOdds:
+    """Odds of one target in one run (weighted when the run carries draw weights).
+
+    Attributes
+    ----------
+    target : Target
+    p_hit : float
+        (Weighted) share of draws above the threshold at the end of the target year, in [0, 1].
+    ci95 : tuple of float
+        95% Wilson interval of ``p_hit`` over ``n_eff`` draws.
+    share_median, share_p05, share_p95 : float
+        Median and 5-95% band of the share at the end of the target year, in [0, 1].
+    n_eff : float
+        Draws counted (Kish's effective number when weighted).
+    """
+
+    target: Target
+    p_hit: float
+    ci95: tuple[float, float]
+    share_median: float
+    share_p05: float
+    share_p95: float
+    n_eff: float
+
+
+def odds(ds: xr.Dataset, targets: Sequence[Target] | None = None) -> list[TargetOdds]:
+    """Odds of each target of ``ds`` (its recorded targets by default).
+
+    Without draw weights the numbers equal :func:`sim.targets.evaluate`'s.
+    """
+    w = draw_weights(ds)
+    out = []
+    for t in targets or targets_of(ds):
+        s = share_at(ds, t).transpose("draw").values.astype(np.float64)
+        hit = (s > t.threshold).astype(np.float64)
+        p = float(hit.mean()) if w is None else float(np.sum(w * hit))
+        n_eff = effective_draws(w, s.size)
+        p05, med, p95 = quantile(s, [0.05, 0.5, 0.95], w=w)
+        out.append(TargetOdds(t, p, wilson(p, n_eff), float(med), float(p05), float(p95), n_eff))
+    return out
+
+
+def crossing_year(ds: xr.Dataset, threshold: float, *, metric: str, tech: str) -> xr.DataArray:
+    """Year in which each draw's national share first exceeds ``threshold``, dims (draw,).
+
+    The share is read at month ends; a draw already above the threshold in the start state gets
+    the start state's year, and a draw that never exceeds it within the horizon gets NaN.
+    """
+    share = ds["share"].sel(metric=metric, tech=tech).transpose("draw", "time")
+    above = share.values > threshold
+    years = ds["time"].dt.year.values.astype(np.float64)
+    first = np.argmax(above, axis=1)
+    out = np.where(above.any(axis=1), years[first], np.nan)
+    return xr.DataArray(out, dims=("draw",), coords={"draw": share["draw"]})
+
+
+def year_distribution(
+    years: NDArray[np.float64], bins: NDArray[np.int64], w: NDArray[np.float64] | None = None
+) -> tuple[NDArray[np.float64], float]:
+    """Probability of each year in ``bins``, and of "not within the horizon" (NaN years).
+
+    Returns
+    -------
+    p_year : ndarray, shape (len(bins),)
+    p_never : float
+        The two sum to 1.
+    """
+    w = np.full(years.size, 1.0 / years.size) if w is None else w / w.sum()
+    p_year = np.array([w[years == b].sum() for b in bins])
+    return p_year, float(w[np.isnan(years)].sum())

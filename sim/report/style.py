@@ -1,0 +1,151 @@
+"""One look for every chart: palettes, labels, percent axes and the matplotlib settings.
+
+Colours are the Okabe-Ito palette (distinguishable with every common colour-vision deficiency);
+maps and heatmaps use ColorBrewer's RdBu, diverging at the target (red below it, blue above),
+which ColorBrewer marks as colour-blind safe.
+
+Labels and formats here serve the text report too, so this module imports matplotlib only inside
+the functions that draw.
+
+References
+----------
+.. [1] Okabe, M. and Ito, K. (2008). Color Universal Design (CUD): how to make figures and
+   presentations that are friendly to colorblind people. https://jfly.uni-koeln.de/color/
+.. [2] Harrower, M. and Brewer, C. A. (2003). ColorBrewer.org: an online tool for selecting colour
+   schemes for maps. The Cartographic Journal 40(1), 27-37.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+#: Okabe-Ito colours, black first dropped: blue, orange, bluish green, vermillion, sky blue,
+#: reddish purple, yellow, grey.
+PALETTE: tuple[str, ...] = (
+    "#0072B2",
+    "#E69F00",
+    "#009E73",
+    "#D55E00",
+    "#56B4E9",
+    "#CC79A7",
+    "#F0E442",
+    "#999999",
+)
+TECH_COLORS: dict[str, str] = {"any": PALETTE[0], "terminal": PALETTE[1], "agent": PALETTE[2]}
+TARGET_COLOR = "black"
+DIVERGING = "RdBu"
+SEQUENTIAL = "cividis"
+MISSING_COLOR = "#DDDDDD"
+
+TECH_LABELS: dict[str, str] = {
+    "terminal": "AI terminals",
+    "agent": "AI agents",
+    "any": "AI terminals or agents",
+}
+#: What each reading of "penetration" counts (the opinion does not define it).
+METRIC_LABELS: dict[str, str] = {
+    "population": "all people",
+    "internet_users": "internet users",
+    "firms": "firms (by count)",
+    "firm_employment": "firms (by employment)",
+}
+KEY_AREA_LABELS: dict[str, str] = {
+    "science": "Science",
+    "industry": "Industry",
+    "consumption": "Consumption",
+    "livelihood": "Livelihood",
+    "governance": "Governance",
+    "global_cooperation": "Global cooperation",
+}
+SECTOR_LABELS: dict[str, str] = {
+    "agriculture": "Agriculture",
+    "mining": "Mining",
+    "manufacturing": "Manufacturing",
+    "utilities": "Utilities",
+    "construction": "Construction",
+    "wholesale_retail": "Wholesale & retail",
+    "transport_logistics": "Transport & logistics",
+    "accommodation_catering": "Hotels & catering",
+    "information_software": "Information & software",
+    "finance": "Finance",
+    "real_estate": "Real estate",
+    "leasing_business": "Leasing & business services",
+    "research_technical": "Research & technical services",
+    "environment_public_facilities": "Environment & public facilities",
+    "resident_services": "Resident services",
+    "education": "Education",
+    "health_social_work": "Health & social work",
+    "culture_sports_entertainment": "Culture, sports & entertainment",
+    "public_administration": "Public administration",
+}
+
+RC: dict[str, Any] = {
+    "font.family": "DejaVu Sans",
+    "font.size": 9,
+    "axes.titlesize": 10,
+    "axes.titleweight": "bold",
+    "axes.labelsize": 9,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.color": "#E5E5E5",
+    "grid.linewidth": 0.6,
+    "legend.fontsize": 8,
+    "legend.frameon": False,
+    "xtick.labelsize": 8,
+    "ytick.labelsize": 8,
+    "savefig.dpi": 120,
+    "savefig.bbox": "tight",
+}
+
+
+def label(key: str, table: dict[str, str]) -> str:
+    """Readable label of a coordinate value; unknown values keep their name, underscores spaced."""
+    return table.get(key, key.replace("_", " "))
+
+
+def pct(x: float, *, decimals: int = 0) -> str:
+    """``0.705`` -> ``'70%'`` (NaN -> ``'n/a'``)."""
+    return "n/a" if x != x else f"{100 * x:.{decimals}f}%"
+
+
+def percent_axis(ax: Axes, which: str = "y", *, decimals: int = 0) -> None:
+    """Label an axis holding shares in [0, 1] as percentages."""
+    from matplotlib.ticker import PercentFormatter
+
+    axis = ax.yaxis if which == "y" else ax.xaxis
+    axis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=decimals))
+
+
+def styled(figsize: tuple[float, float]) -> Callable:
+    """Decorator for chart functions: the house settings, and new Axes when ``ax`` is None.
+
+    The settings apply while the chart is drawn only, so a notebook's own style is left alone.
+    """
+
+    def wrap(fn: Callable) -> Callable:
+        @functools.wraps(fn)
+        def chart(*args: Any, ax: Axes | None = None, **kwargs: Any) -> Axes:
+            import matplotlib as mpl
+
+            if ax is None:
+                # Outside the rc_context: pyplot may pick its backend now (in Jupyter, the inline
+                # one switches interactive mode on), and leaving the context would undo that.
+                import matplotlib.pyplot as plt
+
+                _, ax = plt.subplots(figsize=figsize, layout="constrained")
+            with mpl.rc_context(RC):
+                ax.spines[["top", "right"]].set_visible(False)
+                ax.grid(True, color=RC["grid.color"], linewidth=RC["grid.linewidth"])
+                ax.set_axisbelow(True)
+                ax.tick_params(labelsize=RC["xtick.labelsize"])
+                return fn(*args, ax=ax, **kwargs)
+
+        return chart
+
+    return wrap

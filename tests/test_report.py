@@ -1,0 +1,325 @@
+"""Charts, their summaries and the run report, drawn from small real runs and small made-up ones."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+from matplotlib.collections import PolyCollection
+from matplotlib.container import BarContainer, ErrorbarContainer
+from matplotlib.figure import Figure
+from matplotlib.image import AxesImage
+from matplotlib.patches import Rectangle
+
+import sim
+from sim import data
+from sim.config import load_spec
+from sim.report import charts, stats, write_report
+from sim.report.style import SECTOR_LABELS, pct
+from sim.report.tiles import TILES
+from sim.spec import KEY_AREAS, ConfigError
+from sim.targets import evaluate, targets_of, wilson_interval
+
+SMALL_RUN = ["mc.draws=24", "mc.chunk=12", "population.n_agents=3000"]
+
+
+@pytest.fixture(scope="module")
+def ds() -> xr.Dataset:
+    return sim.run("baseline", overrides=SMALL_RUN)
+
+
+def new_ax():
+    return Figure(figsize=(6, 4)).subplots()
+
+
+def made_up(shares: dict[int, list[float]], weight: list[float] | None = None) -> xr.Dataset:
+    """A results Dataset whose national share of draw i at month-end t is ``shares[i][t]``.
+
+    Shares are given at year ends (2024 to 2030) and held in between, so crossing years are known.
+    """
+    time = pd.date_range("2024-12-31", "2030-12-31", freq="ME")
+    ends = [np.datetime64(f"{y}-12-31") for y in range(2024, 2031)]
+    n = len(shares)
+    share = np.zeros((n, time.size, 3, 4), dtype=np.float32)
+    for i, yearly in shares.items():
+        idx = np.searchsorted(np.array(ends, dtype="datetime64[ns]"), time.values, side="right") - 1
+        share[i, :, 2, 0] = np.asarray(yearly)[idx]
+    out = xr.Dataset(
+        {"share": (("draw", "time", "tech", "metric"), share)},
+        coords={
+            "draw": np.arange(n),
+            "time": time,
+            "tech": ["terminal", "agent", "any"],
+            "metric": ["population", "internet_users", "firms", "firm_employment"],
+        },
+        attrs={
+            "targets": json.dumps(
+                [
+                    {"year": 2027, "threshold": 0.7, "metric": "population", "tech": "any"},
+                    {"year": 2030, "threshold": 0.9, "metric": "population", "tech": "any"},
+                ]
+            )
+        },
+    )
+    if weight is not None:
+        out["weight"] = ("draw", np.asarray(weight, dtype=np.float64))
+    return out
+
+
+#: Year-end shares 2024..2030: draw 0 passes 70% in 2026 and 90% in 2029, draw 1 passes 70% in
+#: 2027 and never 90%, draw 2 never passes 70%.
+CROSSING = {
+    0: [0.5, 0.6, 0.75, 0.8, 0.85, 0.95, 0.97],
+    1: [0.5, 0.6, 0.65, 0.72, 0.8, 0.85, 0.88],
+    2: [0.2, 0.3, 0.4, 0.5, 0.55, 0.6, 0.65],
+}
+
+
+# --------------------------------------------------------------------------------------------------
+# Summaries
+# --------------------------------------------------------------------------------------------------
+def test_unweighted_odds_equal_the_targets_module(ds):
+    for mine, ref in zip(stats.odds(ds), evaluate(ds), strict=True):
+        assert mine.target == ref.target
+        assert mine.p_hit == pytest.approx(ref.p_hit)
+        assert mine.ci95 == pytest.approx(ref.ci95, abs=1e-9)
+        assert (mine.share_median, mine.share_p05, mine.share_p95) == pytest.approx(
+            (ref.share_median, ref.share_p05, ref.share_p95)
+        )
+
+
+@pytest.mark.parametrize(("k", "n"), [(81, 263), (0, 20), (20, 20), (7, 11)])
+def test_closed_form_wilson_matches_scipy(k, n):
+    assert stats.wilson(k / n, n) == pytest.approx(wilson_interval(k, n), abs=1e-9)
+
+
+def test_weights_move_the_odds_to_the_weighted_draws():
+    # Draws 0 and 1 meet the 2027 target, draw 2 does not.
+    hit = stats.odds(made_up(CROSSING, weight=[1.0, 3.0, 0.0]))[0]
+    miss = stats.odds(made_up(CROSSING, weight=[0.0, 0.0, 1.0]))[0]
+    even = stats.odds(made_up(CROSSING))[0]
+    assert hit.p_hit == 1.0 and hit.n_eff == pytest.approx(1.6)
+    assert miss.p_hit == 0.0 and miss.n_eff == pytest.approx(1.0)
+    assert even.p_hit == pytest.approx(2 / 3) and even.n_eff == 3
+
+
+def test_weighted_median_with_equal_weights_is_the_median():
+    x = np.array([[3.0, 1.0, 4.0, 1.5, 9.0, 2.6], [5.0, 3.0, 5.0, 8.0, 9.0, 7.0]]).T
+    for w in (None, np.full(6, 2.0)):
+        assert stats.quantile(x, 0.5, w=w) == pytest.approx(np.median(x, axis=0))
+
+
+def test_weighted_quantile_ignores_draws_without_weight():
+    x = np.array([10.0, 1.0, 2.0, 3.0, -50.0])
+    w = np.array([0.0, 1.0, 1.0, 1.0, 0.0])
+    assert stats.quantile(x, [0.0, 0.5, 1.0], w=w) == pytest.approx([1.0, 2.0, 3.0])
+
+
+def test_negative_weights_are_refused():
+    with pytest.raises(ValueError, match="non-negative"):
+        stats.draw_weights(made_up(CROSSING, weight=[1.0, -1.0, 1.0]))
+
+
+def test_crossing_year_is_the_first_year_above_the_threshold():
+    years = stats.crossing_year(made_up(CROSSING), 0.7, metric="population", tech="any").values
+    assert years[:2].tolist() == [2026.0, 2027.0] and np.isnan(years[2])
+
+
+# --------------------------------------------------------------------------------------------------
+# Charts
+# --------------------------------------------------------------------------------------------------
+def test_fan_chart_draws_the_median_two_bands_and_the_targets(ds):
+    ax = charts.fan_chart(ds, metric="firms", ax=new_ax())
+    (median,) = [ln for ln in ax.lines if ln.get_label() == "median: any"]
+    expected = np.median(ds["share"].sel(metric="firms", tech="any").values, axis=0)
+    assert np.asarray(median.get_ydata()) == pytest.approx(expected, abs=1e-6)
+    assert sum(isinstance(c, PolyCollection) for c in ax.collections) == 2
+    (marks,) = [ln for ln in ax.lines if ln.get_label() == "target"]
+    firm_targets = [t for t in targets_of(ds) if t.metric == "firms"]
+    assert sorted(marks.get_ydata()) == sorted(t.threshold for t in firm_targets)
+    assert {pd.Timestamp(x).year for x in marks.get_xdata()} == {t.year for t in firm_targets}
+    assert ax.get_title() and "%" in ax.yaxis.get_major_formatter()(0.5, 0)
+
+
+def test_fan_chart_follows_the_draw_weights(ds):
+    weighted = ds.assign(weight=("draw", np.eye(ds.sizes["draw"])[3]))
+    ax = charts.fan_chart(weighted, ax=new_ax())
+    (median,) = [ln for ln in ax.lines if ln.get_label() == "median: any"]
+    draw3 = weighted["share"].sel(metric="population", tech="any").isel(draw=3).values
+    assert np.asarray(median.get_ydata()) == pytest.approx(draw3, abs=1e-6)
+
+
+def test_fan_chart_draws_one_median_per_technology(ds):
+    ax = charts.fan_chart(ds, tech=["terminal", "agent"], ax=new_ax())
+    medians = [ln.get_label() for ln in ax.lines if ln.get_label().startswith("median")]
+    assert medians == ["median: terminal", "median: agent"]
+    assert sum(isinstance(c, PolyCollection) for c in ax.collections) == 4
+
+
+def test_fan_chart_makes_its_own_axes_when_none_is_given(ds):
+    import matplotlib.pyplot as plt
+
+    ax = charts.fan_chart(ds)
+    assert ax.figure is not None and ax.lines
+    plt.close(ax.figure)
+
+
+def test_odds_chart_puts_each_target_at_its_probability(ds):
+    ax = charts.odds_chart(ds, ax=new_ax())
+    (bars,) = [c for c in ax.containers if isinstance(c, ErrorbarContainer)]
+    x = np.asarray(bars.lines[0].get_xdata())
+    assert x == pytest.approx([o.p_hit for o in evaluate(ds)])
+    assert len(ax.get_yticklabels()) == len(targets_of(ds))
+
+
+def test_odds_chart_compares_runs_in_one_colour_each(ds):
+    none = sim.run("baseline", overrides=[*SMALL_RUN, "levers=none"])
+    ax = charts.odds_chart({"current policy": ds, "no levers": none}, ax=new_ax())
+    bars = [c for c in ax.containers if isinstance(c, ErrorbarContainer)]
+    assert [b.get_label() for b in bars] == ["current policy", "no levers"]
+    assert bars[0].lines[0].get_color() != bars[1].lines[0].get_color()
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["current policy", "no levers"]
+
+
+def test_every_province_has_one_tile_of_its_own():
+    provinces = set(data.provinces()["province"])
+    assert set(TILES) == provinces and len(provinces) == 31
+    assert len(set(TILES.values())) == 31
+
+
+def test_province_map_draws_31_tiles_red_below_the_target_and_blue_above(ds):
+    ax = charts.province_map(ds, year=2027, ax=new_ax())
+    tiles = {p.get_gid(): p for p in ax.patches if isinstance(p, Rectangle) and p.get_gid()}
+    assert set(tiles) == set(data.provinces()["province"])
+    med = ds["share_province"].sel(year=2027, metric="population", tech="any").median("draw")
+    texts = {t.get_text() for t in ax.texts}
+    for prov, tile in tiles.items():
+        v = float(med.sel(province=prov))
+        assert pct(v) in texts
+        r, _, b, _ = tile.get_facecolor()
+        if v < 0.7 - 0.01:
+            assert r > b, prov
+        elif v > 0.7 + 0.01:
+            assert b > r, prov
+
+
+def test_sector_heatmap_groups_sectors_by_key_area(ds):
+    ax = charts.sector_heatmap(ds, metric="firms", ax=new_ax())
+    (img,) = [im for im in ax.get_images() if isinstance(im, AxesImage)]
+    assert img.get_array().shape == (ds.sizes["sector"], ds.sizes["year"])
+    names = [t.get_text() for t in ax.get_yticklabels()]
+    areas = zip(ds["sector"].values, ds["key_area"].values, strict=True)
+    by_label = {SECTOR_LABELS[s]: a for s, a in areas}
+    order = [KEY_AREAS.index(by_label[n]) for n in names]
+    assert sorted(names) == sorted(by_label) and order == sorted(order)
+
+
+def test_sector_heatmap_refuses_a_metric_without_sectors(ds):
+    with pytest.raises(ValueError, match="firms or firm_employment"):
+        charts.sector_heatmap(ds, metric="population", ax=new_ax())
+
+
+@pytest.mark.parametrize(
+    ("weight", "p70"),
+    [
+        (None, {2026: 1 / 3, 2027: 1 / 3, "never": 1 / 3}),
+        ([0.5, 0.25, 0.25], {2026: 0.5, 2027: 0.25, "never": 0.25}),
+    ],
+)
+def test_crossing_year_chart_shows_the_distribution_of_first_years(weight, p70):
+    ax = charts.crossing_year_chart(made_up(CROSSING, weight=weight), ax=new_ax())
+    b70, b90 = [c for c in ax.containers if isinstance(c, BarContainer)]
+    assert b70.get_label().startswith("first above 70%")
+    labels = [t.get_text().replace("\n", " ") for t in ax.get_xticklabels()]
+    h70 = dict(zip(labels, (r.get_height() for r in b70), strict=True))
+    expected = {str(k) if k != "never" else "not by end-2030": v for k, v in p70.items()}
+    assert h70 == pytest.approx({lab: expected.get(lab, 0.0) for lab in labels})
+    assert sum(r.get_height() for r in b90) == pytest.approx(1.0)
+
+
+# --------------------------------------------------------------------------------------------------
+# Run report
+# --------------------------------------------------------------------------------------------------
+def cli_run(folder: Path, *overrides: str) -> bool:
+    """Run the CLI in a fresh interpreter; return whether it imported matplotlib."""
+    args = ["mc.draws=4", "mc.chunk=4", "population.n_agents=1000", *overrides]
+    code = (
+        "import sys; from sim.cli import main; "
+        f"main({[*args, f'hydra.run.dir={folder}']!r}); "
+        "print('matplotlib' in sys.modules)"
+    )
+    r = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=folder.parent, timeout=300
+    )
+    assert r.returncode == 0, r.stderr
+    return {"True": True, "False": False}[r.stdout.strip().splitlines()[-1]]
+
+
+@pytest.fixture(scope="module")
+def cli_folders(tmp_path_factory) -> dict[str, tuple[Path, bool]]:
+    """Two CLI runs, with and without charts: folder, and whether matplotlib was imported."""
+    out = {}
+    for flag in ("true", "false"):
+        folder = tmp_path_factory.mktemp(f"report_{flag}") / "run"
+        out[flag] = (folder, cli_run(folder, f"report={flag}"))
+    return out
+
+
+@pytest.fixture(scope="module")
+def report(cli_folders) -> Path:
+    return cli_folders["true"][0] / "report.md"
+
+
+@pytest.mark.slow
+def test_report_links_only_files_that_exist(report):
+    text = report.read_text()
+    links = re.findall(r"\]\(([^)]+)\)", text)
+    images = [lnk for lnk in links if lnk.endswith(".png")]
+    assert len(images) >= 5
+    for lnk in links:
+        assert (report.parent / lnk).is_file(), lnk
+    for img in images:
+        assert (report.parent / img).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.slow
+def test_report_states_scenario_odds_assumptions_and_sources(report):
+    text = report.read_text()
+    ds = xr.load_dataset(report.parent / "results.nc", engine="h5netcdf")
+    assert ds.attrs["scenario_title"] in text and ds.attrs["scenario_description"] in text
+    for o in evaluate(ds):
+        assert pct(o.p_hit, decimals=1) in text
+    for p in json.loads(ds.attrs["priors"]):
+        assert f"`{p['name']}`" in text and p["reason"] in text
+    for lv in json.loads(ds.attrs["levers"]):
+        assert f"| {lv['name']} |" in text
+    for name in data.sources():
+        assert f"`{name}`" in text
+
+
+def test_report_without_charts_says_so_and_draws_nothing(ds, tmp_path):
+    path = write_report(ds, tmp_path, charts=False)
+    assert "not drawn" in path.read_text() and not (tmp_path / "charts").exists()
+
+
+@pytest.mark.slow
+def test_a_run_without_charts_never_imports_matplotlib(cli_folders):
+    folder, imported = cli_folders["false"]
+    assert not imported
+    assert (folder / "report.md").is_file() and not (folder / "charts").exists()
+    # The check can fail: the same run with charts does import it.
+    folder, imported = cli_folders["true"]
+    assert imported and (folder / "charts" / "odds.png").is_file()
+
+
+def test_report_flag_must_be_true_or_false():
+    assert load_spec(["report=false"]).report is False
+    with pytest.raises(ConfigError, match=r"report: expected true or false"):
+        load_spec(["report=sometimes"])
