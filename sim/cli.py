@@ -1,7 +1,9 @@
 """Command line: ``python -m sim [scenario=NAME] [key=value ...]`` (Hydra overrides).
 
 Inputs are validated before Hydra creates a run folder, so a bad input prints one line, exits with
-status 2 and leaves no output behind.
+status 2 and leaves no output behind. Finished chunks go to ``RUN_FOLDER/chunks`` as they complete
+and are removed once ``results.nc`` is written; ``mc.resume=true hydra.run.dir=RUN_FOLDER``
+finishes an interrupted run.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from sim import paths, results, targets
 from sim.config import load_spec, to_spec
-from sim.engine import simulate
+from sim.engine import simulate, storage
 from sim.spec import ConfigError
 
 PROG = "aiplus-sim"
@@ -47,14 +49,25 @@ def _task(cfg: DictConfig) -> None:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         sys.exit(2)
     out = Path(hc.runtime.output_dir)
-    ds = simulate(spec)
+    try:
+        ds = simulate(spec, folder=out)
+    except ConfigError as exc:  # chunks of another run in the folder, an unreachable scheduler
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        sys.exit(2)
     summary = targets.summarize(ds)
     plain = OmegaConf.to_container(cfg, resolve=True)
     results.write_text(OmegaConf.to_yaml(OmegaConf.create(plain)), out / "config.yaml")
     results.write(ds, out / "results.nc")
     results.write_text(json.dumps(summary, indent=2) + "\n", out / "summary.json")
+    storage.remove_chunks(out)  # results.nc now holds every draw
     print(format_odds(summary, title=spec.scenario.title))
     print(f"results: {out}")
+
+
+def _run_dir(argv: list[str]) -> Path | None:
+    """The run folder named by a ``hydra.run.dir=`` override (a resumable run's), if any."""
+    dirs = [a.split("=", 1)[1] for a in argv if a.startswith("hydra.run.dir=")]
+    return Path(dirs[-1]).expanduser() if dirs else None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -62,7 +75,9 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not any(a.startswith("-") for a in argv):
         try:
-            load_spec(argv)
+            spec = load_spec(argv)
+            if (run_dir := _run_dir(argv)) is not None:
+                storage.chunk_folder(run_dir, spec).check(resume=spec.mc.resume)
         except ConfigError as exc:
             print(f"{PROG}: error: {exc}", file=sys.stderr)
             return 2
