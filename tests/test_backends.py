@@ -8,6 +8,7 @@ import pytest
 import xarray as xr
 
 from sim.engine import simulate
+from sim.engine.backends import local_cluster
 from sim.engine.progress import Progress
 from sim.spec import ConfigError
 
@@ -17,15 +18,7 @@ VARS = ("share", "share_province", "share_sector", "param_value")
 @pytest.fixture(scope="module")
 def scheduler():
     """A local cluster of two single-threaded worker processes, started by the test itself."""
-    from dask.distributed import LocalCluster
-
-    with LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=True,
-        dashboard_address=None,
-        scheduler_kwargs={"dashboard_address": ":0"},
-    ) as cluster:
+    with local_cluster(2) as cluster:
         yield cluster.scheduler_address
 
 

@@ -72,17 +72,10 @@ class Dask:
         self.workers, self.scheduler = workers, scheduler
 
     def _client(self):
-        from dask.distributed import Client, LocalCluster
+        from dask.distributed import Client
 
         if self.scheduler is None:
-            cluster = LocalCluster(
-                n_workers=self.workers,
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=None,
-                # The scheduler's HTTP endpoints on a free port, not 8787 (often taken).
-                scheduler_kwargs={"dashboard_address": ":0"},
-            )
+            cluster = local_cluster(self.workers)
             return Client(cluster), cluster
         try:
             return Client(self.scheduler, timeout="10s"), None
@@ -129,6 +122,28 @@ class Dask:
             if cluster is not None:
                 cluster.close()
             log.setLevel(level)
+
+
+def local_cluster(n_workers: int | None = None):
+    """A ``dask.distributed.LocalCluster`` of single-threaded worker processes for chunks.
+
+    Dask's nanny sets ``MALLOC_TRIM_THRESHOLD_`` in its workers; that pins glibc's mmap
+    threshold, so every large temporary array of a chunk is a fresh mapping and page faults
+    nearly double a chunk's time. The workers started here keep glibc's default (a variable set
+    in the environment still wins).
+    """
+    import dask
+    from dask.distributed import LocalCluster
+
+    with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}):
+        return LocalCluster(
+            n_workers=n_workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            # The scheduler's HTTP endpoints on a free port, not 8787 (often taken).
+            scheduler_kwargs={"dashboard_address": ":0"},
+        )
 
 
 def backend_of(mc: MCSpec) -> Backend:
