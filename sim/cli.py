@@ -3,7 +3,9 @@
 ``python -m sim compare=REF,NAME,...`` runs several scenarios with common random numbers and
 compares each with the first; ``python -m sim --list-scenarios`` names the shipped scenarios.
 Inputs are validated before Hydra creates a run folder, so a bad input prints one line, exits with
-status 2 and leaves no output behind.
+status 2 and leaves no output behind. Finished chunks go to ``RUN_FOLDER/chunks`` as they complete
+and are removed once ``results.nc`` is written; ``mc.resume=true hydra.run.dir=RUN_FOLDER``
+finishes an interrupted run.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from sim import calibration, comparison, paths, results, targets
 from sim.config import compose_config, load_spec, to_spec
-from sim.engine import simulate
+from sim.engine import simulate, storage
 from sim.report import write_report
 from sim.spec import ConfigError, scenario_titles
 
@@ -157,15 +159,27 @@ def _task(cfg: DictConfig) -> None:
     if cfg.get("compare"):
         _compare(cfg, list(hc.overrides.task), out)
         return
-    ds = calibration.calibrate(simulate(spec), spec.calibration)
+    try:
+        ds = simulate(spec, folder=out)
+    except ConfigError as exc:  # chunks of another run in the folder, an unreachable scheduler
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    ds = calibration.calibrate(ds, spec.calibration)
     summary = targets.summarize(ds)
     results.write(ds, out / "results.nc")
     results.write_text(json.dumps(summary, indent=2) + "\n", out / "summary.json")
+    storage.remove_chunks(out)  # results.nc now holds every draw
     write_report(ds, out, charts=spec.report)
     print(format_odds(summary, title=spec.scenario.title))
     if "calibration" in summary:
         print(format_calibration(summary))
     print(f"results: {out}")
+
+
+def _run_dir(argv: list[str]) -> Path | None:
+    """The run folder named by a ``hydra.run.dir=`` override (a resumable run's), if any."""
+    dirs = [a.split("=", 1)[1] for a in argv if a.startswith("hydra.run.dir=")]
+    return Path(dirs[-1]).expanduser() if dirs else None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -182,7 +196,9 @@ def main(argv: list[str] | None = None) -> int:
     if not any(a.startswith("-") for a in argv):
         try:
             cfg = compose_config(argv)
-            to_spec(cfg, argv)
+            spec = to_spec(cfg, argv)
+            if (run_dir := _run_dir(argv)) is not None:
+                storage.chunk_folder(run_dir, spec).check(resume=spec.mc.resume)
             # A comparison: every scenario it names must load under the same overrides.
             compared = list(cfg.get("compare") or ())
             if compared and any(_key(a) == "scenario" for a in argv):

@@ -11,6 +11,7 @@ from typing import Any
 from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
 
 from sim import paths
 from sim.spec import ConfigError, Spec, build_spec
@@ -81,10 +82,16 @@ def to_spec(cfg: DictConfig, overrides: Sequence[str] = ()) -> Spec:
         choices = OmegaConf.to_container(cfg.hydra.runtime.choices)
     plain = OmegaConf.to_container(cfg, resolve=False)
     plain.pop("hydra", None)
-    plain = OmegaConf.to_container(OmegaConf.create(plain), resolve=True)
-    return build_spec(
-        plain, scenarios_dir=paths.scenarios_dir(), sources=sources(choices, overrides)
-    )
+    where = sources(choices, overrides)
+    try:
+        plain = OmegaConf.to_container(OmegaConf.create(plain), resolve=True)
+    except OmegaConfBaseException as exc:  # an interpolation ${...} that does not resolve
+        key = str(getattr(exc, "full_key", None) or "")
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ConfigError(
+            where.get(key.split(".", 1)[0], "conf/config.yaml"), key, f"cannot resolve: {first}"
+        ) from None
+    return build_spec(plain, scenarios_dir=paths.scenarios_dir(), sources=where)
 
 
 def load_spec(overrides: Sequence[str] = ()) -> Spec:

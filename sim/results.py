@@ -6,7 +6,8 @@ share : (draw, time, tech, metric) float32
     National adopted share; ``time`` holds month ends, the first being the start state.
 share_province : (draw, year, tech, metric, province) float32
 share_sector : (draw, year, tech, metric, sector) float32
-    At the end of each target year; NaN where a metric counts nobody in the group.
+    At the end of each target year; NaN where a metric counts nobody in the group. Present when
+    ``mc.keep`` asks for them (the default).
 param_value : (draw, param) float64
     The parameter set sampled for each draw.
 events : (draw, shock) int32
@@ -151,7 +152,10 @@ def to_dataset(
     *,
     engine: str = "core",
 ) -> xr.Dataset:
-    """Assemble chunk outputs (in any order) and the sampled parameters into the results Dataset."""
+    """Assemble chunk outputs (in any order) and the sampled parameters into the results Dataset.
+
+    Province and sector detail is included when every chunk carries it (see ``mc.keep``).
+    """
     chunks = sorted(chunks, key=lambda c: int(c.draws[0]))
     draws = np.concatenate([c.draws for c in chunks])
     years = sorted({t.year for t in spec.targets})
@@ -165,20 +169,23 @@ def to_dataset(
         "sector": pop.sectors.astype(str),
         "param": list(spec.param_names),
     }
+
+    def stacked(field: str) -> np.ndarray | None:
+        arrays = [getattr(c, field) for c in chunks]
+        if any(a is None for a in arrays):
+            return None
+        return arrays[0] if len(arrays) == 1 else np.concatenate(arrays)
+
+    detail = {
+        "share_province": ("draw", "year", "tech", "metric", "province"),
+        "share_sector": ("draw", "year", "tech", "metric", "sector"),
+    }
     ds = xr.Dataset(
         {
-            "share": (
-                ("draw", "time", "tech", "metric"),
-                np.concatenate([c.share for c in chunks]),
-            ),
-            "share_province": (
-                ("draw", "year", "tech", "metric", "province"),
-                np.concatenate([c.share_province for c in chunks]),
-            ),
-            "share_sector": (
-                ("draw", "year", "tech", "metric", "sector"),
-                np.concatenate([c.share_sector for c in chunks]),
-            ),
+            "share": (("draw", "time", "tech", "metric"), stacked("share")),
+            **{
+                name: (dims, a) for name, dims in detail.items() if (a := stacked(name)) is not None
+            },
             "param_value": (("draw", "param"), values[draws]),
             **event_variables(
                 spec,

@@ -52,6 +52,8 @@ KEY_AREAS: tuple[str, ...] = (
 REGIONS: tuple[str, ...] = ("east", "central", "west", "northeast")
 KINDS: tuple[str, ...] = ("people", "firms")
 DISTS: tuple[str, ...] = ("uniform", "loguniform", "triangular", "fixed")
+#: Per-draw outputs that a run can keep (``mc.keep``): national is always kept.
+KEEP: tuple[str, ...] = ("national", "province", "sector")
 MAX_END = (2035, 12)
 SIZES: tuple[str, ...] = ("micro", "small", "medium", "large")
 #: Stochastic shocks, and the parameters of each: yearly rate, effect size, duration (years) and,
@@ -255,6 +257,16 @@ class MCSpec:
     chunk: int = 50
     uncertainty: Literal["sample", "none"] = "sample"
     method: Literal["lhs", "sobol"] = "lhs"
+    #: Where chunks run: in this process, or as Dask tasks (see :mod:`sim.engine.backends`).
+    backend: Literal["serial", "dask"] = "serial"
+    #: Dask worker processes of a local cluster (None: one per core); exclusive with ``scheduler``.
+    workers: int | None = None
+    #: Address of an existing Dask scheduler, e.g. ``tcp://10.0.0.5:8786``.
+    scheduler: str | None = None
+    #: Outputs kept per draw: national trajectories always, province and sector detail optional.
+    keep: tuple[str, ...] = KEEP
+    #: Skip the chunks already finished in the run folder.
+    resume: bool = False
 
 
 @dataclass(frozen=True)
@@ -379,7 +391,9 @@ class _Reader:
         self.where, self.prefix = where, prefix
 
     def key(self, k: str) -> str:
-        return f"{self.prefix}.{k}" if self.prefix else str(k)
+        if not self.prefix or not k:
+            return self.prefix or str(k)
+        return f"{self.prefix}.{k}"
 
     def fail(self, k: str, problem: str) -> ConfigError:
         return ConfigError(self.where, self.key(k), problem)
@@ -560,6 +574,33 @@ def load_yaml(path: Path) -> Mapping[str, Any]:
     if not isinstance(raw, Mapping):
         raise ConfigError(str(path), "", f"expected a mapping at the top, got {type(raw).__name__}")
     return raw
+
+
+_SCALE_OUT = ("backend", "workers", "scheduler", "keep", "resume")
+
+
+def _scale_out(r: _Reader, m: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``mc`` keys that choose where chunks run, what is kept and whether to resume."""
+    backend = r.choice(m.get("backend", "serial"), ("serial", "dask"), "backend")
+    workers, scheduler = m.get("workers"), m.get("scheduler")
+    if workers is not None:
+        workers = int(r.number(workers, "workers", 1, 1024, integer=True))
+    if scheduler is not None and (not isinstance(scheduler, str) or not scheduler.strip()):
+        raise r.fail("scheduler", f"expected an address such as tcp://HOST:8786, got {scheduler!r}")
+    if backend == "serial" and (workers is not None or scheduler is not None):
+        raise r.fail("workers" if workers is not None else "scheduler", "needs mc.backend=dask")
+    if workers is not None and scheduler is not None:
+        raise r.fail("workers", "give mc.workers (a local cluster) or mc.scheduler, not both")
+    keep = r.names(m.get("keep", list(KEEP)), KEEP, "keep")
+    if "national" not in keep:
+        raise r.fail("keep", "must include national (national trajectories are always kept)")
+    return {
+        "backend": backend,
+        "workers": workers,
+        "scheduler": None if scheduler is None else scheduler.strip(),
+        "keep": tuple(k for k in KEEP if k in keep),
+        "resume": r.boolean(m.get("resume", False), "resume"),
+    }
 
 
 def scenario_names(scenarios_dir: Path) -> tuple[str, ...]:
@@ -795,7 +836,7 @@ def build_spec(
     # Monte Carlo and time.
     r = reader("mc")
     mc_raw = r.mapping(cfg.get("mc"), "")
-    r.known(mc_raw, ("draws", "seed", "chunk"))
+    r.known(mc_raw, ("draws", "seed", "chunk", *_SCALE_OUT))
     ur = reader("uncertainty")
     unc = ur.mapping(cfg.get("uncertainty"), "")
     ur.known(unc, ("mode", "method"))
@@ -805,6 +846,7 @@ def build_spec(
         chunk=int(r.number(mc_raw.get("chunk"), "chunk", 1, 100_000, integer=True)),
         uncertainty=ur.choice(unc.get("mode"), ("sample", "none"), "mode"),
         method=ur.choice(unc.get("method", "lhs"), ("lhs", "sobol"), "method"),
+        **_scale_out(r, mc_raw),
     )
     r = reader("time")
     t_raw = r.mapping(cfg.get("time"), "")

@@ -38,13 +38,13 @@ class ChunkResult:
     share_province : ndarray, shape (n, n_years, 3, 4, n_provinces)
     share_sector : ndarray, shape (n, n_years, 3, 4, n_sectors)
         By province and sector at the end of each report year; NaN where a metric does not count
-        any agent of the group (people in sectors).
+        any agent of the group (people in sectors). None once dropped by ``mc.keep``.
     """
 
     draws: NDArray[np.int64]
     share: NDArray[np.float32]
-    share_province: NDArray[np.float32]
-    share_sector: NDArray[np.float32]
+    share_province: NDArray[np.float32] | None
+    share_sector: NDArray[np.float32] | None
     #: Shock onsets, shape (n, n_shocks, n_steps); None when no shock can happen.
     events: NDArray[np.bool_] | None = None
 

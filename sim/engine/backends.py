@@ -1,0 +1,153 @@
+"""Where chunks of draws run: in this process, or as tasks on a Dask cluster.
+
+A backend has one hook, ``imap(context, tasks)``: it runs :func:`run_chunk` on every task and
+yields the chunk results as they complete, in any order. Tasks carry plain values only (the frozen
+spec, the population, numpy arrays), so every worker computes exactly what this process would: a
+draw's numbers depend only on its own random streams, never on where or with which others it ran.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+from numpy.typing import NDArray
+
+from sim.engine import core
+from sim.engine.core import ChunkResult
+from sim.engine.storage import trim
+from sim.population import Population
+from sim.spec import ConfigError, MCSpec, Spec
+
+#: One task: the parameter sets of a chunk, shape (n, n_params), and its draw indices, shape (n,).
+Task = tuple[NDArray[np.float64], NDArray[np.int64]]
+
+
+@dataclass(frozen=True, eq=False)
+class Context:
+    """What every chunk of a run shares, as plain picklable values."""
+
+    spec: Spec
+    pop: Population
+    lay: core._Layout
+    neighbours: NDArray[np.intp] | None
+
+
+def run_chunk(ctx: Context, values: NDArray[np.float64], draws: NDArray[np.int64]) -> ChunkResult:
+    """Simulate one chunk and keep only the outputs that ``mc.keep`` asks for."""
+    res = core.simulate_chunk(
+        ctx.spec, ctx.pop, values, draws, lay=ctx.lay, neighbours=ctx.neighbours
+    )
+    return trim(res, ctx.spec.mc.keep)
+
+
+class Backend(Protocol):
+    def imap(self, ctx: Context, tasks: Iterable[Task]) -> Iterator[ChunkResult]: ...
+
+
+class Serial:
+    """Chunks one after the other in this process."""
+
+    def imap(self, ctx: Context, tasks: Iterable[Task]) -> Iterator[ChunkResult]:
+        for values, draws in tasks:
+            yield run_chunk(ctx, values, draws)
+
+
+class Dask:
+    """Chunks as tasks on a ``dask.distributed`` cluster.
+
+    Parameters
+    ----------
+    workers : int, optional
+        Worker processes of a local cluster started for the run (default: one per core), each
+        single-threaded: numpy releases the GIL only in parts of a chunk.
+    scheduler : str, optional
+        Address of an existing scheduler instead; its workers need this package installed.
+    """
+
+    def __init__(self, *, workers: int | None = None, scheduler: str | None = None) -> None:
+        self.workers, self.scheduler = workers, scheduler
+
+    def _client(self):
+        from dask.distributed import Client
+
+        if self.scheduler is None:
+            cluster = local_cluster(self.workers)
+            return Client(cluster), cluster
+        try:
+            return Client(self.scheduler, timeout="10s"), None
+        except (OSError, TimeoutError, ValueError) as exc:
+            problem = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise ConfigError(
+                "dask backend", "mc.scheduler", f"cannot reach {self.scheduler}: {problem}"
+            ) from None
+
+    def imap(self, ctx: Context, tasks: Iterable[Task]) -> Iterator[ChunkResult]:
+        from dask.distributed import as_completed
+
+        # The cluster's INFO chatter would drown the run's own output (Hydra logs INFO to the
+        # console); warnings, e.g. about worker memory, still show.
+        log = logging.getLogger("distributed")
+        level = log.level
+        log.setLevel(logging.WARNING)
+        try:
+            client, cluster = self._client()
+        except BaseException:
+            log.setLevel(level)
+            raise
+        try:
+            shared = client.scatter(ctx, broadcast=True, hash=False)
+            todo = iter(tasks)
+            running = as_completed()
+
+            def submit() -> None:
+                task = next(todo, None)
+                if task is not None:
+                    running.add(client.submit(run_chunk, shared, *task, pure=False))
+
+            # A bounded window of tasks in flight: results wait on the workers for at most two
+            # chunks per worker thread, whatever the number of draws.
+            for _ in range(2 * max(1, sum(client.nthreads().values()))):
+                submit()
+            for fut in running:
+                res = fut.result()
+                fut.release()
+                submit()
+                yield res
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+            log.setLevel(level)
+
+
+def local_cluster(n_workers: int | None = None):
+    """A ``dask.distributed.LocalCluster`` of single-threaded worker processes for chunks.
+
+    Dask's nanny sets ``MALLOC_TRIM_THRESHOLD_`` in its workers; that pins glibc's mmap
+    threshold, so every large temporary array of a chunk is a fresh mapping and page faults
+    nearly double a chunk's time. The workers started here keep glibc's default (a variable set
+    in the environment still wins).
+    """
+    import dask
+    from dask.distributed import LocalCluster
+
+    with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}):
+        return LocalCluster(
+            n_workers=n_workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            # The scheduler's HTTP endpoints on a free port, not 8787 (often taken).
+            scheduler_kwargs={"dashboard_address": ":0"},
+        )
+
+
+def backend_of(mc: MCSpec) -> Backend:
+    """The backend a run's ``mc`` settings ask for."""
+    if mc.backend == "dask":
+        return Dask(workers=mc.workers, scheduler=mc.scheduler)
+    return Serial()
