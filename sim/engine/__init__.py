@@ -1,4 +1,6 @@
-"""Simulation engines. ``simulate`` runs a spec end to end with the vectorised core."""
+"""Simulation engines. ``simulate`` runs a spec end to end with the engine it names: the
+vectorised core (``engine: core``) or the Mesa agent-based model (``engine: abm``,
+:mod:`sim.abm`)."""
 
 from __future__ import annotations
 
@@ -30,13 +32,16 @@ def network(spec: Spec, pop: population_mod.Population) -> np.ndarray | None:
 
 
 def simulate(spec: Spec) -> xr.Dataset:
-    """Run every draw of ``spec`` with the vectorised core, chunk by chunk; return the results."""
+    """Run every draw of ``spec`` with its engine, chunk by chunk; return the results."""
+    simulate_chunk = core.simulate_chunk
+    if spec.engine == "abm":
+        from sim.abm import simulate_chunk
     pop = population_mod.build(spec.population, seed=spec.mc.seed)
     values = parameter_sets(spec)
     lay = core.layout(spec, pop)
     nbrs = network(spec, pop)
     chunks = [
-        core.simulate_chunk(
+        simulate_chunk(
             spec,
             pop,
             values[a : a + spec.mc.chunk],
@@ -46,4 +51,4 @@ def simulate(spec: Spec) -> xr.Dataset:
         )
         for a in range(0, spec.mc.draws, spec.mc.chunk)
     ]
-    return results.to_dataset(spec, pop, chunks, values)
+    return results.to_dataset(spec, pop, chunks, values, engine=spec.engine)
