@@ -1,11 +1,12 @@
-# Two entry points: `make run` (baseline scenario) and `make test` (lint + whole test suite).
-# Both create .venv with a Python 3.12+ interpreter when it is missing.
+# Entry points: `make run` (baseline scenario), `make test` (lint + whole test suite) and
+# `make explore` (the interactive explorer). Each creates .venv with a Python 3.12+ interpreter
+# when it is missing; `make test` also installs Debian's headless Chromium for the explorer's test.
 SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench explore browser clean
 
 # Find a Python 3.12 or 3.13: plain names first, then pyenv's installed versions (whose shims refuse
 # to run unless PYENV_VERSION names them).
@@ -28,7 +29,7 @@ $(STAMP): pyproject.toml
 	echo "using $$py ($$($$py --version))"; \
 	[ -x $(PY) ] || $$py -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -e '.[test,ui]'
 	@touch $(STAMP)
 
 run: $(STAMP)
@@ -38,11 +39,27 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-test: lint
+test: lint browser
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(PY) benchmarks/run.py $(ARGS)
+
+# The explorer on http://localhost:8765 (solara's own flags may follow in ARGS).
+explore: $(STAMP)
+	SOLARA_TELEMETRY_MIXPANEL_ENABLE=False $(VENV)/bin/solara run sim/abm/app.py --port 8765 \
+	  --no-check-version $(ARGS)
+
+# Debian's chromium and chromium-driver, installed when missing (needs root and apt-get).
+browser:
+	@if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then \
+	  command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] || { \
+	    echo "error: the explorer's test needs Chromium: apt-get install chromium chromium-driver" >&2; \
+	    exit 1; }; \
+	  echo "installing chromium and chromium-driver (Debian packages)"; \
+	  apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive \
+	    apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null; \
+	fi
 
 clean:
 	rm -rf $(VENV)

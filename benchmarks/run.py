@@ -201,7 +201,7 @@ def run(quick: bool) -> dict:
     uniform = uniform_rate()
     out["core"] = {**core, "uniform_f32_per_s": uniform}
     out["core"]["ratio"] = core["agent_steps_per_s"] / uniform
-    out["mesa"] = mesa_rate(agents=1_000 if quick else 2_000, core_chunk=chunk)
+    out["mesa"] = mesa_rate(agents=1_000 if quick else 40_000, core_chunk=chunk)
     out["dask"] = dask_speedup(
         agents=10_000 if quick else 40_000, draws=4 * chunk if quick else 8 * chunk, chunk=chunk
     )

@@ -54,6 +54,8 @@ KINDS: tuple[str, ...] = ("people", "firms")
 DISTS: tuple[str, ...] = ("uniform", "loguniform", "triangular", "fixed")
 #: Per-draw outputs that a run can keep (``mc.keep``): national is always kept.
 KEEP: tuple[str, ...] = ("national", "province", "sector")
+#: Engines that run a spec: the vectorised core, or the Mesa agent-based model (``sim.abm``).
+ENGINES: tuple[str, ...] = ("core", "abm")
 MAX_END = (2035, 12)
 SIZES: tuple[str, ...] = ("micro", "small", "medium", "large")
 #: Stochastic shocks, and the parameters of each: yearly rate, effect size, duration (years) and,
@@ -375,6 +377,7 @@ class Spec:
     calibration: CalibrationSpec = field(default_factory=CalibrationSpec)
     #: Draw the run report's charts (False: ``report.md`` without charts, no matplotlib).
     report: bool = True
+    engine: str = "core"
 
     @property
     def param_names(self) -> tuple[str, ...]:
@@ -509,12 +512,43 @@ def _check_param_range(r: _Reader, p: Prior) -> None:
     """Parameters that are probabilities, shares or non-negative rates must stay in range."""
     leaf = p.name.rsplit(".", 1)[-1]
     is_share = p.name in _PROB_PARAMS or "s0_" in leaf or "ceiling" in leaf or leaf == "ai_max"
+    is_share = is_share or leaf == "subsidy"
     hi = 1.0 if is_share else math.inf
     if p.name.startswith("replacement.ai_mid"):
         return
     if p.low < 0 or p.high > hi:
         allowed = "[0, 1]" if is_share else ">= 0"
         raise r.fail(p.name, f"support [{p.low:g}, {p.high:g}] is out of range; allowed: {allowed}")
+
+
+def _rule_priors(r: _Reader, raw: Any, rule: str) -> dict[str, Prior]:
+    """Priors of the chosen adoption rule's own parameters (``adoption.RULE`` in the priors file):
+    ``NAME`` becomes the parameter ``adoption.NAME``, ``TECH.NAME`` stays as it is. Other rules'
+    parameters are not sampled, so adding a rule leaves every other rule's draws unchanged."""
+    from sim.rules import ADOPTION_RULES, rule_parameters
+
+    m = r.mapping(raw, "adoption")
+    r.known(m, tuple(ADOPTION_RULES), "adoption")
+    names = rule_parameters(rule)
+    allowed = (*names, *(f"{t}.{n}" for t in TECHS for n in names))
+    rr = _Reader(r.where, f"{r.prefix}.adoption.{rule}")
+    own = rr.mapping(m.get(rule), "")
+    rr.known(own, allowed)
+    out = {}
+    for k, v in own.items():
+        name = k if "." in k else f"adoption.{k}"
+        out[name] = replace(_prior(rr, k, v), name=name)
+    return out
+
+
+def _check_rule_parameters(r: _Reader, priors: Mapping[str, Prior], rules: RuleSpec) -> None:
+    """Every parameter of the adoption rule needs a prior, per technology or shared."""
+    from sim.rules import rule_parameters
+
+    for name in rule_parameters(rules.adoption):
+        for tech in TECHS:
+            if f"{tech}.{name}" not in priors and f"adoption.{name}" not in priors:
+                raise r.fail(name, f"the {rules.adoption!r} rule needs a prior for {name}")
 
 
 def _scope(r: _Reader, raw: Any, k: str, tables: _Tables) -> Scope:
@@ -797,7 +831,11 @@ def build_spec(
             "uncertainty",
             "calibration",
             "report",
+            "engine",
         ),
+    )
+    engine = _Reader(sources.get("engine", "conf/config.yaml")).choice(
+        cfg.get("engine", "core"), ENGINES, "engine"
     )
     tables = _tables()
 
@@ -952,7 +990,7 @@ def build_spec(
     # Priors (defaults, then the scenario's assumption overrides) and lever definitions.
     pr = reader("priors")
     praw = pr.mapping(cfg.get("priors"), "")
-    pr.known(praw, ("params", "levers", "shocks", "costs"))
+    pr.known(praw, ("params", "levers", "shocks", "costs", "adoption"))
     params = dict(pr.mapping(praw.get("params"), "params"))
     lever_defs = pr.mapping(praw.get("levers"), "levers")
     pr.known(lever_defs, ("curvature", *LEVERS), "levers")
@@ -962,6 +1000,7 @@ def build_spec(
     priors: dict[str, Prior] = {}
     for pname, raw in params.items():
         priors[pname] = _prior(_Reader(pr.where, "priors.params"), pname, raw)
+    priors.update(_rule_priors(pr, praw.get("adoption"), rules.adoption))
     s_over = sr.mapping(sraw.get("priors"), "priors")
     for pname, raw in s_over.items():
         if pname not in priors:
@@ -1019,6 +1058,7 @@ def build_spec(
     pr_check = _Reader(pr.where, "priors.params")
     for p in priors.values():
         _check_param_range(pr_check, p)
+    _check_rule_parameters(_Reader(pr.where, f"priors.adoption.{rules.adoption}"), priors, rules)
     for k, v in fixed.items():
         for tech in TECHS:
             priors[f"{tech}.{k}"] = priors[f"{tech}.{k}"].fixed_at(v, f"fixed by rules.{k}")
@@ -1085,6 +1125,7 @@ def build_spec(
         report=_Reader(sources.get("report", "conf/config.yaml")).boolean(
             cfg.get("report", True), "report"
         ),
+        engine=engine,
     )
 
 

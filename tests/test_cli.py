@@ -53,6 +53,25 @@ def test_cli_runs_end_to_end_from_another_folder(tmp_path):
     ds.close()
 
 
+def test_abm_engine_writes_the_same_files_and_schema_as_the_core(tmp_path):
+    tiny = ["mc.draws=3", "population.n_agents=150"]
+    runs = {}
+    for engine in ("core", "abm"):
+        out = tmp_path / engine
+        r = run_cli([*tiny, f"engine={engine}", f"hydra.run.dir={out}"], cwd=tmp_path)
+        assert r.returncode == 0, r.stderr
+        assert "P(hit)" in r.stdout
+        with xr.open_dataset(out / "results.nc", engine="h5netcdf") as ds:
+            runs[engine] = (ds.load(), json.loads((out / "summary.json").read_text()))
+    (core, s_core), (abm, s_abm) = runs["core"], runs["abm"]
+    assert abm.attrs["engine"] == "abm" and core.attrs["engine"] == "core"
+    assert set(abm.attrs) == set(core.attrs) and set(abm.variables) == set(core.variables)
+    for name, var in core.variables.items():
+        assert (abm[name].dims, abm[name].dtype) == (var.dims, var.dtype), name
+    assert s_abm.keys() == s_core.keys()
+    assert [t.keys() for t in s_abm["targets"]] == [t.keys() for t in s_core["targets"]]
+
+
 def test_cli_runs_from_a_subfolder_of_the_checkout(tmp_path):
     out = tmp_path / "run"
     r = run_cli([*FAST, "mc.draws=2", f"hydra.run.dir={out}"], cwd=paths.project_root() / "sim")
@@ -79,6 +98,7 @@ BAD = {
     "missing file": lambda tmp: [f"scenario={tmp / 'absent.yaml'}"],
     "unknown lever": lambda tmp: [f"scenario={_write(tmp, UNKNOWN_LEVER)}"],
     "bad year": lambda tmp: [f"scenario={_write(tmp, BAD_YEAR)}"],
+    "unknown engine": lambda tmp: ["engine=gpu"],
 }
 
 

@@ -81,3 +81,41 @@ def test_replacement_hazard_is_rate_times_ai_share_of_new_devices():
     h = rules.replacement_hazard(2026.5, rate=0.25, mid=2026.5, slope=1.0, top=0.9)
     assert h == pytest.approx(0.25 * 0.45)
     assert rules.ai_share_of_new_devices(2040.0, mid=2026.5, slope=1.0, top=0.9) < 0.9
+
+
+LOGIT = {"cost": 1.2, "scale": 0.5}
+
+
+def test_logit_subsidy_rule_is_the_bass_rule_without_subsidy():
+    p, q = np.array([0.01, 0.05]), 0.4
+    infl, m = np.array([[0.1], [0.6]]), 0.8
+    np.testing.assert_array_equal(
+        rules.logit_subsidy_hazard(p, q, infl, m, subsidy=0.0, **LOGIT),
+        rules.bass_hazard(p, q, infl, m),
+    )
+
+
+def test_logit_subsidy_rule_scales_the_contact_rate_by_the_logit_choice_odds():
+    """Independent of the code: with cost c, scale s and subsidy x the acceptance probability is
+    1 / (1 + exp(-(1 - c (1 - x)) / s)), relative to its value at x = 0."""
+    c, s, x = LOGIT["cost"], LOGIT["scale"], 0.5
+    accept = 1 / (1 + np.exp(-(1 - c * (1 - x)) / s))
+    base = 1 / (1 + np.exp(-(1 - c) / s))
+    h = rules.logit_subsidy_hazard(0.03, 0.4, 0.2, 0.8, subsidy=x, **LOGIT)
+    assert h == pytest.approx((0.03 + 0.4 * 0.2 / 0.8) * accept / base)
+
+
+def test_logit_subsidy_rule_rises_with_the_subsidy_up_to_a_bound():
+    x = np.linspace(0.0, 1.0, 11)
+    h = rules.logit_subsidy_hazard(0.03, 0.4, 0.2, 0.8, subsidy=x, **LOGIT)
+    assert np.all(np.diff(h) > 0)
+    # Whole cost paid: acceptance 1 / (1 + exp(-1 / s)); never above 1, hence the bound.
+    base = 1 / (1 + np.exp(-(1 - 1.2) / 0.5))
+    bass = rules.bass_hazard(0.03, 0.4, 0.2, 0.8)
+    assert h[-1] == pytest.approx(bass / (1 + np.exp(-1 / 0.5)) / base)
+    assert h[-1] < bass / base
+
+
+def test_rule_parameters_are_the_rules_keyword_only_arguments():
+    assert rules.rule_parameters("bass") == ()
+    assert set(rules.rule_parameters("logit_subsidy")) == {"cost", "scale", "subsidy"}

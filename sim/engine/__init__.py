@@ -1,4 +1,5 @@
-"""Simulation engines. ``simulate`` runs a spec end to end with the vectorised core.
+"""Simulation engines. ``simulate`` runs a spec end to end with the engine it names: the
+vectorised core (``engine: core``) or the Mesa agent-based model (``engine: abm``, :mod:`sim.abm`).
 
 :func:`sample` is the driver: a generator of chunk results as they complete, on the backend the
 spec names (:mod:`sim.engine.backends`), written to the run folder as they arrive
@@ -114,7 +115,7 @@ def sample(
 
 
 def simulate(spec: Spec, *, folder: Path | None = None, progress: bool | None = None) -> xr.Dataset:
-    """Run every draw of ``spec`` with the vectorised core; return the results Dataset.
+    """Run every draw of ``spec`` with its engine; return the results Dataset.
 
     Chunks are gathered as they complete (see :func:`sample`), so memory holds the chunks in
     flight plus the kept per-draw outputs, whatever the number of draws.
@@ -132,4 +133,4 @@ def simulate(spec: Spec, *, folder: Path | None = None, progress: bool | None = 
     acc = storage.Collector(spec.mc.draws)
     for chunk in sample(spec, folder=folder, ctx=ctx, values=values, progress=progress):
         acc.add(chunk)
-    return results.to_dataset(spec, ctx.pop, [acc.result()], values)
+    return results.to_dataset(spec, ctx.pop, [acc.result()], values, engine=spec.engine)

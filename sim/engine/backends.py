@@ -37,10 +37,12 @@ class Context:
 
 
 def run_chunk(ctx: Context, values: NDArray[np.float64], draws: NDArray[np.int64]) -> ChunkResult:
-    """Simulate one chunk and keep only the outputs that ``mc.keep`` asks for."""
-    res = core.simulate_chunk(
-        ctx.spec, ctx.pop, values, draws, lay=ctx.lay, neighbours=ctx.neighbours
-    )
+    """Simulate one chunk with the spec's engine and keep only the outputs that ``mc.keep``
+    asks for."""
+    simulate_chunk = core.simulate_chunk
+    if ctx.spec.engine == "abm":
+        from sim.abm import simulate_chunk
+    res = simulate_chunk(ctx.spec, ctx.pop, values, draws, lay=ctx.lay, neighbours=ctx.neighbours)
     return trim(res, ctx.spec.mc.keep)
 
 

@@ -209,6 +209,187 @@ def cell_ceiling_factor(pop: Population, prm: _Params, tech: str) -> NDArray[np.
     return np.where(offline[:, None], prm.get(f"people.offline_ceiling_{tech}", 1.0), 1.0)
 
 
+class CellParams:
+    """Cell-level drivers of adoption for a set of draws, shared by both engines.
+
+    Turns parameter sets into what the rules need at each cell: innovation factors, reachable
+    shares, lever effects, shocks, device replacement, complementarity and the keyword parameters
+    of the adoption rule. Arrays are (n_cells, n_draws); parameters (1, n_draws).
+
+    Parameters
+    ----------
+    spec : Spec
+    pop : Population
+    lay : _Layout
+        From :func:`layout`.
+    values : ndarray, shape (n_draws, n_params)
+        Parameter sets in ``spec.param_names`` order.
+    draws : ndarray of int, shape (n_draws,)
+        The draws' indices (each draw samples its shocks from its own streams).
+    """
+
+    def __init__(
+        self, spec: Spec, pop: Population, lay: _Layout, values: NDArray, draws: NDArray
+    ) -> None:
+        self.spec, self.pop, self.lay = spec, pop, lay
+        self.prm = prm = _Params(spec.param_names, values)
+        self.n_draws = n_d = values.shape[0]
+        self.hazard_rule = rules.ADOPTION_RULES[spec.rules.adoption]
+        #: Keyword parameters of the adoption rule, per technology (see :func:`rule_kwargs`).
+        self.rule_kwargs = {tech: rule_kwargs(spec, prm, tech) for tech in TECHS}
+        self.p_fac = cell_p_factor(pop, prm)
+        self.ceil_fac = {t: cell_ceiling_factor(pop, prm, t) for t in TECHS}
+        self.effect = np.zeros((len(spec.levers), len(CHANNELS), n_d))
+        for li, lv in enumerate(spec.levers):
+            for ch in lv.channels:
+                self.effect[li, CHANNELS.index(ch)] = prm[f"lever.{lv.name}.{ch}"][0]
+        self.strength = (
+            prm["complementarity"].astype(np.float32) if spec.rules.complementarity else None
+        )
+        #: Cells whose agents own a device to replace, shape (n_cells, 1).
+        self.device = (pop.cell_device_owner & spec.rules.replacement)[:, None]
+        self.repl = {
+            "rate": prm["replacement.rate"],
+            "mid": prm["replacement.ai_mid"],
+            "slope": prm["replacement.ai_slope"],
+            "top": prm["replacement.ai_max"],
+        }
+        # Shocks: each draw's own event history (None when no shock can happen), acting on rates.
+        self.history = shocks.history(spec, np.asarray(draws))
+        names = [lv.name for lv in spec.levers]
+        self._i_compute, self._i_safety = names.index("compute"), names.index("safety")
+        self._cache: dict[str, NDArray] = {}
+
+    def responses(self, t: float) -> NDArray[np.float64]:
+        """Each lever's response in each cell at decimal year ``t``, (n_levers, n_cells)."""
+        return lever_responses(self.spec, self.lay, t)
+
+    def shock_state(self, step: int, resp: NDArray) -> shocks.ShockState | None:
+        """Shock multipliers during month ``step`` under lever responses ``resp``."""
+        return None if self.history is None else self.history.state(step, resp[self._i_safety])
+
+    def lever_effects(self, resp: NDArray) -> tuple[NDArray, NDArray]:
+        """Summed lever effects per channel, and the compute lever's share of them, each
+        (n_channels, n_cells, n_draws), under lever responses ``resp`` (n_levers, n_cells)."""
+        cache, effect = self._cache, self.effect
+        if "resp" not in cache or not np.array_equal(cache["resp"], resp):
+            eff = np.zeros((len(CHANNELS), self.pop.n_cells, self.n_draws))
+            for li in np.flatnonzero(resp.any(axis=1)):
+                eff += effect[li][:, None, :] * resp[li][None, :, None]
+            i_c = self._i_compute
+            compute = effect[i_c][:, None, :] * resp[i_c][None, :, None]
+            cache.update(resp=resp, eff=eff, compute=compute)
+        return cache["eff"], cache["compute"]
+
+    def levered(
+        self, resp: NDArray, shock: shocks.ShockState | None = None
+    ) -> dict[str, tuple[NDArray, NDArray, NDArray]]:
+        """(p, q, m) per technology, each (n_cells, n_draws), under lever responses ``resp``
+        (n_levers, n_cells) and the multipliers of the shocks in force."""
+        prm = self.prm
+        eff, compute = self.lever_effects(resp)
+        if shock is not None:
+            # A compute supply shock cuts the compute lever's effects (by nothing, exactly, in
+            # draws without one).
+            eff = eff - (1.0 - shock.compute) * compute
+        out = {}
+        for tech in TECHS:
+            p = rules.scale_rate(prm[f"{tech}.p"] * self.p_fac, eff[CHANNELS.index(f"{tech}.p")])
+            q = rules.scale_rate(prm[f"{tech}.q"], eff[CHANNELS.index(f"{tech}.q")])
+            m = rules.raise_ceiling(prm[f"{tech}.m"], eff[CHANNELS.index(f"{tech}.ceiling")])
+            if shock is not None and tech == "agent":
+                p, q = p * shock.agent_p, q * shock.agent_q
+            out[tech] = (p, q, m * self.ceil_fac[tech])
+        return out
+
+    def start_share(self, tech: str, m: NDArray) -> NDArray[np.float64]:
+        """Share of each cell's agents that has adopted ``tech`` at the start, (n_cells, n_draws).
+
+        The kind's starting share s0 is spread in proportion to each cell's ceiling ``m``, so the
+        weighted share equals s0 and no cell starts above its ceiling.
+        """
+        pop, prm = self.pop, self.prm
+        w_kind = (
+            pop.cell_weight[:, METRICS.index("population")]
+            + pop.cell_weight[:, METRICS.index("firms")]
+        )[:, None]
+        firms = (pop.cell_kind == FIRMS)[:, None]
+        m_mean = np.where(
+            firms,
+            *(
+                (w_kind * m * sel).sum(axis=0) / (w_kind * sel).sum(axis=0).clip(1e-300)
+                for sel in (firms, ~firms)
+            ),
+        )
+        s0 = np.where(firms, prm[f"{tech}.s0_firms"], prm[f"{tech}.s0_people"])
+        return np.minimum(s0 * m / m_mean, m)
+
+    def events(self) -> NDArray[np.bool_] | None:
+        """Shock onsets for :class:`ChunkResult`, (n_draws, n_shocks, n_steps), or None."""
+        return None if self.history is None else self.history.onset.transpose(2, 0, 1)
+
+
+def rule_kwargs(spec: Spec, prm: _Params, tech: str) -> dict[str, NDArray[np.float64]]:
+    """Keyword parameters of the configured adoption rule for ``tech``: each keyword-only
+    argument ``NAME`` takes the parameter ``TECH.NAME`` if there is one, else ``adoption.NAME``."""
+    names = set(spec.param_names)
+    return {
+        k: prm[f"{tech}.{k}"] if f"{tech}.{k}" in names else prm[f"adoption.{k}"]
+        for k in rules.rule_parameters(spec.rules.adoption)
+    }
+
+
+class Recorder:
+    """Adopted shares recorded as a run goes: nationally every month, and by province and sector
+    at the end of each target year. Both engines fill one and hand back its :meth:`result`."""
+
+    def __init__(self, spec: Spec, pop: Population, lay: _Layout, n_draws: int) -> None:
+        self.lay = lay
+        years = sorted({t.year for t in spec.targets})
+        self.year_step = {spec.time.step_of_year_end(y): j for j, y in enumerate(years)}
+        self.n_p, self.n_s, self.n_m = len(pop.provinces), len(pop.sectors), len(METRICS)
+        n_d, n_p, n_s, n_m = n_draws, self.n_p, self.n_s, self.n_m
+        self.cell_n = pop.cell_n
+        self.share = np.empty((n_d, spec.time.n_steps + 1, 3, n_m), dtype=np.float32)
+        self.share_prov = np.full((n_d, len(years), 3, n_m, n_p), np.nan, dtype=np.float32)
+        self.share_sect = np.full((n_d, len(years), 3, n_m, n_s), np.nan, dtype=np.float32)
+        self.prov_ok = lay.province_ok.reshape(n_m, n_p, 1)
+        self.sect_ok = lay.sector_ok.reshape(n_m, n_s, 1)
+
+    def record(self, step: int, s_cell: NDArray, either: NDArray) -> None:
+        """Store national shares (and by province and sector at target-year ends).
+
+        Parameters
+        ----------
+        step : int
+            Index of the state: 0 the start, ``i`` the end of the i-th simulated month.
+        s_cell : ndarray, shape (2, n_cells, n_draws)
+            Adopted share of each technology in each cell.
+        either : ndarray of {0, 1}, shape (n_agents, n_draws), float32
+            Whether each agent has adopted either technology.
+        """
+        lay, n_m, n_p, n_s = self.lay, self.n_m, self.n_p, self.n_s
+        n_d = either.shape[1]
+        self.share[:, step, :2] = np.stack([lay.national @ s for s in s_cell]).transpose(2, 0, 1)
+        self.share[:, step, 2] = (lay.agent_national @ either).T
+        if step in self.year_step:
+            j = self.year_step[step]
+            s3 = np.concatenate([s_cell, (lay.count @ either / self.cell_n[:, None])[None]])
+            prov = np.stack([lay.province @ s for s in s3]).reshape(3, n_m, n_p, n_d)
+            sect = np.stack([lay.sector @ s for s in s3]).reshape(3, n_m, n_s, n_d)
+            self.share_prov[:, j] = np.where(self.prov_ok, prov, np.nan).transpose(3, 0, 1, 2)
+            self.share_sect[:, j] = np.where(self.sect_ok, sect, np.nan).transpose(3, 0, 1, 2)
+
+    def result(self, draws: NDArray, events: NDArray[np.bool_] | None = None) -> ChunkResult:
+        return ChunkResult(
+            np.asarray(draws, dtype=np.int64),
+            self.share,
+            self.share_prov,
+            self.share_sect,
+            events,
+        )
+
+
 def simulate_chunk(
     spec: Spec,
     pop: Population,
@@ -224,11 +405,11 @@ def simulate_chunk(
     is the same whatever chunk it is simulated in.
     """
     lay = lay if lay is not None else layout(spec, pop)
-    prm = _Params(spec.param_names, values)
+    cp = CellParams(spec, pop, lay, values, draws)
     n_d, n_a, dt = draws.size, pop.n_agents, spec.time.dt
     cell_n = pop.cell_n
     w_seg, w_prov, w_net = spec.rules.w_segment, spec.rules.w_province, spec.rules.w_network
-    hazard_rule = rules.ADOPTION_RULES[spec.rules.adoption]
+    hazard_rule, rule_kw = cp.hazard_rule, cp.rule_kwargs
 
     # Agent arrays are (n_agents, n_draws): agents of a cell are contiguous rows, so gathering
     # cell values to agents is a row repeat and counting adopters per cell a sparse product.
@@ -250,60 +431,8 @@ def simulate_chunk(
         """Cell values (n_cells, n_draws) to agent values (n_agents, n_draws)."""
         return np.repeat(np.asarray(x, dtype=np.float32), cell_n, axis=0)
 
-    p_fac = cell_p_factor(pop, prm)
-    ceil_fac = {t: cell_ceiling_factor(pop, prm, t) for t in TECHS}
-    effect = np.zeros((len(spec.levers), len(CHANNELS), n_d))
-    for li, lv in enumerate(spec.levers):
-        for ch in lv.channels:
-            effect[li, CHANNELS.index(ch)] = prm[f"lever.{lv.name}.{ch}"][0]
-    strength = prm["complementarity"].astype(np.float32) if spec.rules.complementarity else None
-    device = (pop.cell_device_owner & spec.rules.replacement)[:, None]
-    repl = {
-        "rate": prm["replacement.rate"],
-        "mid": prm["replacement.ai_mid"],
-        "slope": prm["replacement.ai_slope"],
-        "top": prm["replacement.ai_max"],
-    }
-
-    # Shocks: each draw's own event history (None when no shock can happen), acting on rates.
-    history = shocks.history(spec, draws)
-    i_compute, i_safety = ([lv.name for lv in spec.levers].index(n) for n in ("compute", "safety"))
-
-    def shock_state(step: int, resp: NDArray) -> shocks.ShockState | None:
-        return None if history is None else history.state(step, resp[i_safety])
-
-    cache: dict[str, NDArray] = {}
-
-    def lever_effects(resp: NDArray) -> tuple[NDArray, NDArray]:
-        """Summed lever effects per channel, and the compute lever's share of them, each
-        (n_channels, n_cells, n_draws), under lever responses ``resp`` (n_levers, n_cells)."""
-        if "resp" not in cache or not np.array_equal(cache["resp"], resp):
-            eff = np.zeros((len(CHANNELS), pop.n_cells, n_d))
-            for li in np.flatnonzero(resp.any(axis=1)):
-                eff += effect[li][:, None, :] * resp[li][None, :, None]
-            compute = effect[i_compute][:, None, :] * resp[i_compute][None, :, None]
-            cache.update(resp=resp, eff=eff, compute=compute)
-        return cache["eff"], cache["compute"]
-
-    def levered(
-        resp: NDArray, shock: shocks.ShockState | None = None
-    ) -> dict[str, tuple[NDArray, NDArray, NDArray]]:
-        """(p, q, m) per technology, each (n_cells, n_draws), under lever responses ``resp``
-        (n_levers, n_cells) and the multipliers of the shocks in force."""
-        eff, compute = lever_effects(resp)
-        if shock is not None:
-            # A compute supply shock cuts the compute lever's effects (by nothing, exactly, in
-            # draws without one).
-            eff = eff - (1.0 - shock.compute) * compute
-        out = {}
-        for tech in TECHS:
-            p = rules.scale_rate(prm[f"{tech}.p"] * p_fac, eff[CHANNELS.index(f"{tech}.p")])
-            q = rules.scale_rate(prm[f"{tech}.q"], eff[CHANNELS.index(f"{tech}.q")])
-            m = rules.raise_ceiling(prm[f"{tech}.m"], eff[CHANNELS.index(f"{tech}.ceiling")])
-            if shock is not None and tech == "agent":
-                p, q = p * shock.agent_p, q * shock.agent_q
-            out[tech] = (p, q, m * ceil_fac[tech])
-        return out
+    strength, device, repl = cp.strength, cp.device, cp.repl
+    shock_state, levered = cp.shock_state, cp.levered
 
     # Adoption state as 0/1 floats per technology, and whether either one is adopted.
     adopted = np.zeros((2, n_a, n_d), dtype=np.float32)
@@ -313,36 +442,13 @@ def simulate_chunk(
     resp0 = lever_responses(spec, lay, t0)
     pqm = levered(resp0, shock_state(0, resp0))
     if spec.population.kind != "single_market":
-        # Initial adopters: agents whose latent rank is below their cell's starting share. The
-        # kind's starting share s0 is spread in proportion to each cell's ceiling, so the
-        # weighted share equals s0 and no cell starts above its ceiling.
-        w_kind = (
-            pop.cell_weight[:, METRICS.index("population")]
-            + pop.cell_weight[:, METRICS.index("firms")]
-        )[:, None]
-        firms = (pop.cell_kind == FIRMS)[:, None]
+        # Initial adopters: agents whose latent rank is below their cell's starting share.
         for k, tech in enumerate(TECHS):
-            m = pqm[tech][2]
-            m_mean = np.where(
-                firms,
-                *(
-                    (w_kind * m * sel).sum(axis=0) / (w_kind * sel).sum(axis=0).clip(1e-300)
-                    for sel in (firms, ~firms)
-                ),
-            )
-            s0 = np.where(firms, prm[f"{tech}.s0_firms"], prm[f"{tech}.s0_people"])
-            s0 = np.minimum(s0 * m / m_mean, m)
+            s0 = cp.start_share(tech, pqm[tech][2])
             start = rules.in_market(latent[k], to_agents(s0))
             cum[k] = np.where(start, threshold[k], np.float32(0.0))
 
-    years = sorted({t.year for t in spec.targets})
-    year_step = {spec.time.step_of_year_end(y): j for j, y in enumerate(years)}
-    n_p, n_s, n_m = len(pop.provinces), len(pop.sectors), len(METRICS)
-    share = np.empty((n_d, spec.time.n_steps + 1, 3, n_m), dtype=np.float32)
-    share_prov = np.full((n_d, len(years), 3, n_m, n_p), np.nan, dtype=np.float32)
-    share_sect = np.full((n_d, len(years), 3, n_m, n_s), np.nan, dtype=np.float32)
-    prov_ok = lay.province_ok.reshape(n_m, n_p, 1)
-    sect_ok = lay.sector_ok.reshape(n_m, n_s, 1)
+    recorder = Recorder(spec, pop, lay, n_d)
 
     def update_state() -> NDArray[np.float64]:
         """Adoption from integrated hazards; returns adopted shares per cell (2, n_cells, n_d)."""
@@ -351,20 +457,8 @@ def simulate_chunk(
         np.maximum(adopted[0], adopted[1], out=either)
         return np.stack([lay.count @ adopted[k] for k in range(2)]) / cell_n[:, None]
 
-    def record(step: int, s_cell: NDArray) -> None:
-        """Store national shares (and by province and sector at target-year ends)."""
-        share[:, step, :2] = np.stack([lay.national @ s for s in s_cell]).transpose(2, 0, 1)
-        share[:, step, 2] = (lay.agent_national @ either).T
-        if step in year_step:
-            j = year_step[step]
-            s3 = np.concatenate([s_cell, (lay.count @ either / cell_n[:, None])[None]])
-            prov = np.stack([lay.province @ s for s in s3]).reshape(3, n_m, n_p, n_d)
-            sect = np.stack([lay.sector @ s for s in s3]).reshape(3, n_m, n_s, n_d)
-            share_prov[:, j] = np.where(prov_ok, prov, np.nan).transpose(3, 0, 1, 2)
-            share_sect[:, j] = np.where(sect_ok, sect, np.nan).transpose(3, 0, 1, 2)
-
     s_cell = update_state()
-    record(0, s_cell)
+    recorder.record(0, s_cell, either)
     boost = np.empty((n_a, n_d), dtype=np.float32)
     active_dt = np.empty((2, n_a, n_d), dtype=np.float32)
     resp_prev, shock_prev = None, None
@@ -401,18 +495,19 @@ def simulate_chunk(
                     w_province=w_prov,
                     w_network=w_net,
                 )
-                h_agent = hazard_rule(to_agents(p), to_agents(q), infl, to_agents(m))
+                h_agent = hazard_rule(
+                    to_agents(p), to_agents(q), infl, to_agents(m), **rule_kw[tech]
+                )
                 h_agent += to_agents(np.broadcast_to(extra, p.shape))
             else:
                 infl = rules.peer_influence(infl_seg, infl_prov, w_segment=w_seg, w_province=w_prov)
-                h_agent = to_agents(hazard_rule(p, q, infl, m) + extra)
+                h_agent = to_agents(hazard_rule(p, q, infl, m, **rule_kw[tech]) + extra)
             if tech == "agent" and strength is not None:
                 h_agent *= rules.complement_multiplier(adopted[0], strength, out=boost)
             # active_dt carries dt and the in-market indicator.
             np.multiply(h_agent, active_dt[k], out=h_agent)
             rules.accumulate_hazard(cum[k], h_agent, 1.0, out=cum[k])
         s_cell = update_state()
-        record(step + 1, s_cell)
+        recorder.record(step + 1, s_cell, either)
 
-    events = None if history is None else history.onset.transpose(2, 0, 1)
-    return ChunkResult(np.asarray(draws, dtype=np.int64), share, share_prov, share_sect, events)
+    return recorder.result(draws, cp.events())

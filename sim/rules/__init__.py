@@ -2,11 +2,15 @@
 
 Both engines (the vectorised core in :mod:`sim.engine` and the Mesa model) call these functions.
 ``ADOPTION_RULES`` maps the name given as ``rules.adoption`` in config to the hazard function
-``rule(p, q, influence, ceiling) -> annual hazard``.
+``rule(p, q, influence, ceiling, **params) -> annual hazard``. A rule's keyword-only arguments are
+its own parameters: each takes the value of the parameter ``TECH.NAME`` (one per technology) or
+``adoption.NAME``, whose priors are listed under ``adoption.RULE`` in ``conf/priors``.
 """
 
+import inspect
 from collections.abc import Callable
 
+from sim.rules.choice import logit_subsidy_hazard
 from sim.rules.diffusion import (
     accumulate_hazard,
     bass_hazard,
@@ -20,7 +24,17 @@ from sim.rules.diffusion import (
 from sim.rules.levers import lever_response, raise_ceiling, scale_rate
 from sim.rules.terminal import ai_share_of_new_devices, replacement_hazard
 
-ADOPTION_RULES: dict[str, Callable] = {"bass": bass_hazard}
+ADOPTION_RULES: dict[str, Callable] = {
+    "bass": bass_hazard,
+    "logit_subsidy": logit_subsidy_hazard,
+}
+
+
+def rule_parameters(name: str) -> tuple[str, ...]:
+    """Names of the keyword-only parameters of the adoption rule registered as ``name``."""
+    sig = inspect.signature(ADOPTION_RULES[name])
+    return tuple(k for k, v in sig.parameters.items() if v.kind is inspect.Parameter.KEYWORD_ONLY)
+
 
 __all__ = [
     "ADOPTION_RULES",
@@ -32,9 +46,11 @@ __all__ = [
     "has_adopted",
     "in_market",
     "lever_response",
+    "logit_subsidy_hazard",
     "peer_influence",
     "raise_ceiling",
     "replacement_hazard",
+    "rule_parameters",
     "scale_rate",
     "step_probability",
 ]

@@ -1,0 +1,212 @@
+"""The Mesa model: firm and person agents of the synthetic population deciding month by month.
+
+The model owns the agents, the random generator and the clock, and posts what every agent needs
+for its decision: the month's Bass parameters and ceiling of each population cell (with lever
+effects), the adopted shares of each segment and province (peer influence), the replacement
+hazard of device owners. These come from the same helpers as the vectorised core
+(:class:`sim.engine.core.CellParams`) and every behavioural formula from :mod:`sim.rules`; the
+agents' own decisions are in :mod:`sim.abm.agents`.
+"""
+
+from __future__ import annotations
+
+import mesa
+import networkx as nx
+import numpy as np
+from mesa.discrete_space import Network, OrthogonalMooreGrid
+from numpy.typing import ArrayLike, NDArray
+
+from sim import rules
+from sim.abm.agents import Adopter, Firm, Person
+from sim.engine import core
+from sim.population import FIRMS, Population
+from sim.spec import TECHS, Spec
+from sim.streams import draw_seed
+
+
+class AdoptionModel(mesa.Model):
+    """Adoption of smart terminals and AI agents by the agents of one draw.
+
+    Parameters
+    ----------
+    spec : Spec
+    pop : Population
+        The synthetic population (``sim.population.build``); one agent per row.
+    params : array_like, shape (n_params,)
+        The draw's parameter set, in ``spec.param_names`` order.
+    draw : int
+        The draw's index: its shocks come from its own streams, as in the core.
+    lay : optional
+        The population's cell structure (:func:`sim.engine.core.layout`), shared between draws.
+    neighbours : ndarray of int, shape (n_agents, degree), optional
+        Peer network (:func:`sim.engine.network`); required when network influence is on.
+    rng : numpy.random.Generator or seed, optional
+        The model's generator: agents draw their latent ranks and thresholds from it.
+
+    Attributes
+    ----------
+    places : mesa.discrete_space.OrthogonalMooreGrid
+        One cell per province x segment (person group or sector), holding its agents.
+    network : mesa.discrete_space.Network or None
+        The peer network, node ``i`` holding agent ``i`` (None when network influence is off).
+    adopters : tuple of Adopter
+        The agents in population order.
+    month : int
+        Months simulated so far.
+    cell_share : ndarray, shape (3, n_cells)
+        Adopted share of each technology (terminal, agent, any) in each population cell, now.
+    recorder : sim.engine.core.Recorder
+        National shares by month (province and sector at target-year ends), in the results schema.
+    """
+
+    def __init__(
+        self,
+        spec: Spec,
+        pop: Population,
+        params: ArrayLike,
+        *,
+        draw: int = 0,
+        lay: core._Layout | None = None,
+        neighbours: NDArray[np.intp] | None = None,
+        rng: np.random.Generator | int | None = None,
+    ) -> None:
+        super().__init__(rng=rng)
+        self.spec, self.pop = spec, pop
+        self.lay = lay if lay is not None else core.layout(spec, pop)
+        self.drivers = core.CellParams(
+            spec, pop, self.lay, np.asarray(params)[None, :], np.array([draw])
+        )
+        self.hazard_rule = self.drivers.hazard_rule
+        self.rule_kwargs = [
+            {k: v.item() for k, v in self.drivers.rule_kwargs[t].items()} for t in TECHS
+        ]
+        strength = self.drivers.strength
+        self.strength = None if strength is None else strength.item()
+        self.weights = (spec.rules.w_segment, spec.rules.w_province, spec.rules.w_network)
+        self.dt = spec.time.dt
+        self.month = 0
+        self._resp = self._shock = None
+        self._post_drivers()
+        self.places = OrthogonalMooreGrid(
+            (len(pop.provinces), len(pop.segments)), capacity=None, random=self.random
+        )
+        start = np.zeros((pop.n_cells, 2))
+        if spec.population.kind != "single_market":
+            for k, tech in enumerate(TECHS):
+                start[:, k] = self.drivers.start_share(tech, self._pqm[tech][2])[:, 0]
+        self.adopters = tuple(
+            (Firm if pop.cell_kind[c] == FIRMS else Person)(
+                self,
+                self.places[(int(pop.cell_province[c]), int(pop.cell_segment[c]))],
+                index=i,
+                stratum=int(c),
+                start=start[c],
+            )
+            for i, c in enumerate(pop.agent_cell)
+        )
+        self.network = None
+        if spec.rules.w_network > 0.0:
+            self.network = self._place_on_network(neighbours)
+        self.recorder = core.Recorder(spec, pop, self.lay, 1)
+        self._observe()
+
+    def step(self) -> None:
+        """Advance one month: every agent decides on the same state, then the model observes."""
+        self.agents.shuffle_do("step")
+        self.agents.do("advance")
+        self.month += 1
+        self._observe()
+
+    def _place_on_network(self, neighbours: NDArray[np.intp] | None) -> Network:
+        if neighbours is None:
+            raise ValueError("network influence is on: pass neighbours=sim.engine.network(...)")
+        graph = nx.MultiDiGraph()
+        graph.add_nodes_from(range(len(self.adopters)))
+        graph.add_edges_from(
+            (i, int(j)) for i, row in enumerate(np.asarray(neighbours)) for j in row
+        )
+        network = Network(graph, capacity=1, random=self.random, layout=None)
+        for i, agent in enumerate(self.adopters):
+            network[i].add_agent(agent)
+        for i, agent in enumerate(self.adopters):
+            agent.peers = tuple(network[j].agents[0] for _, j in graph.out_edges(i))
+        return network
+
+    def _post_drivers(self) -> None:
+        """Cell-level Bass parameters, ceilings and replacement hazard of the coming month, under
+        the levers and shocks in force."""
+        t = self.spec.time.t0 + self.month * self.dt
+        resp = self.drivers.responses(t)
+        shock = self.drivers.shock_state(self.month, resp)
+        if (
+            self._resp is None
+            or not np.array_equal(resp, self._resp)
+            or (shock is not None and not shock.same_as(self._shock))
+        ):
+            self._pqm = self.drivers.levered(resp, shock)
+            self.p, self.q, self.ceiling = (
+                [self._pqm[tech][j][:, 0] for tech in TECHS] for j in range(3)
+            )
+            self._resp, self._shock = resp, shock
+        self.replacement = rules.replacement_hazard(t, **self.drivers.repl).item()
+
+    def _observe(self) -> None:
+        """Adopted shares by cell, segment and province; record them; post next month's drivers."""
+        lay = self.lay
+        adopted = np.array([a.adopted for a in self.adopters], dtype=np.float32)
+        s_cell = np.stack([lay.count @ adopted[:, k : k + 1] for k in range(2)])
+        s_cell = s_cell / self.pop.cell_n[:, None]
+        either = adopted.max(axis=1, keepdims=True)
+        s_any = (lay.count @ either)[:, 0] / self.pop.cell_n
+        self.cell_share = np.vstack([s_cell[:, :, 0], s_any])
+        self.segment_share = [(lay.seg @ s_cell[k])[lay.seg_of, 0] for k in range(2)]
+        self.province_share = [(lay.prov @ s_cell[k])[lay.prov_of, 0] for k in range(2)]
+        self.recorder.record(self.month, s_cell, either)
+        if self.month < self.spec.time.n_steps:
+            self._post_drivers()
+
+
+def model_rng(seed: int, draw: int) -> np.random.Generator:
+    """The generator an :class:`AdoptionModel` of draw ``draw`` owns: the draw's own stream."""
+    return np.random.default_rng(draw_seed(seed, draw))
+
+
+def simulate_chunk(
+    spec: Spec,
+    pop: Population,
+    values: NDArray[np.float64],
+    draws: NDArray[np.int64],
+    *,
+    lay: core._Layout | None = None,
+    neighbours: NDArray[np.intp] | None = None,
+) -> core.ChunkResult:
+    """Run draws ``draws`` (parameter sets ``values``, shape (n_draws, n_params)) through the
+    Mesa model, one model per draw; same signature and output as
+    :func:`sim.engine.core.simulate_chunk`."""
+    lay = lay if lay is not None else core.layout(spec, pop)
+    models = []
+    for i, d in enumerate(np.asarray(draws)):
+        model = AdoptionModel(
+            spec,
+            pop,
+            values[i],
+            draw=int(d),
+            lay=lay,
+            neighbours=neighbours,
+            rng=model_rng(spec.mc.seed, d),
+        )
+        for _ in range(spec.time.n_steps):
+            model.step()
+        models.append(model)
+    events = [m.drivers.events() for m in models]
+    return core.ChunkResult(
+        np.asarray(draws, dtype=np.int64),
+        *(
+            np.concatenate([getattr(m.recorder, a) for m in models])
+            for a in ("share", "share_prov", "share_sect")
+        ),
+        events=None if events[0] is None else np.concatenate(events),
+    )
+
+
+__all__ = ["Adopter", "AdoptionModel", "model_rng", "simulate_chunk"]
