@@ -699,6 +699,19 @@ def _programmes(
     return tuple(out)
 
 
+def _history(r: _Reader, raw: Any) -> dict[str, tuple[tuple[int, int], ...]]:
+    """Observed events (``shocks.history``: kind -> months 'YYYY-MM'), which happen in every draw
+    of every scenario."""
+    m = r.mapping(raw, "history")
+    r.known(m, SHOCKS, "history")
+    out = {}
+    for kind, months in m.items():
+        if isinstance(months, str) or not isinstance(months, Sequence):
+            raise r.fail(f"history.{kind}", f"expected a list of months 'YYYY-MM', got {months!r}")
+        out[kind] = tuple(r.month(v, f"history.{kind}") for v in months)
+    return out
+
+
 def _shocks(
     pr: _Reader,
     defs: Mapping[str, Any],
@@ -706,9 +719,13 @@ def _shocks(
     sr: _Reader,
     over_all: Mapping[str, Any],
     scenario: str,
+    *,
+    history: Mapping[str, tuple[tuple[int, int], ...]] | None = None,
 ) -> tuple[Shock, ...]:
     """Shocks from their priors (``priors.shocks``), switched on or off by ``shocks.mode``, then
-    overridden by the scenario's ``shocks`` (numbers or priors, and scheduled months ``at``)."""
+    overridden by the scenario's ``shocks`` (numbers or priors, and scheduled months ``at``).
+    Observed events (``history``) are scheduled in every scenario."""
+    history = dict(history or {})
     pr.known(defs, SHOCKS, "shocks")
     sr.known(over_all, SHOCKS, "shocks")
     out = []
@@ -718,7 +735,7 @@ def _shocks(
         pr.known(d, params, f"shocks.{kind}")
         over = sr.mapping(over_all.get(kind), f"shocks.{kind}")
         sr.known(over, (*params, "at"), f"shocks.{kind}")
-        if not d and not over and mode == "none":
+        if not d and not over and mode == "none" and kind not in history:
             continue
         values = {}
         for par in params:
@@ -749,6 +766,7 @@ def _shocks(
                     f"shocks.{kind}.at", f"{v!r}: allowed: months of years 2000-{MAX_END[0]}"
                 )
             at.append((y, mo))
+        at.extend(history.get(kind, ()))
         out.append(
             Shock(
                 kind,
@@ -1071,7 +1089,7 @@ def build_spec(
     programmes = _programmes(sr, sr.mapping(sraw.get("programmes"), "programmes"), tables, time)
     shr = reader("shocks")
     sh_raw = shr.mapping(cfg.get("shocks"), "")
-    shr.known(sh_raw, ("mode",))
+    shr.known(sh_raw, ("mode", "history"))
     shock_mode = shr.choice(sh_raw.get("mode", "none"), ("none", "stochastic"), "mode")
     shocks = _shocks(
         pr,
@@ -1080,6 +1098,7 @@ def build_spec(
         sr,
         sr.mapping(sraw.get("shocks"), "shocks"),
         name,
+        history=_history(shr, sh_raw.get("history")),
     )
     costs = _costs(
         pr, pr.mapping(praw.get("costs"), "costs"), sr, sr.mapping(sraw.get("costs"), "costs"), name

@@ -21,6 +21,7 @@ def bass_overrides() -> list[str]:
     """Single market, levers and complementarity off, fixed Bass parameters."""
     return [
         "population=single_market",
+        "shocks=none",
         "levers=none",
         "rules.complementarity=false",
         "rules.p=0.03",

@@ -188,6 +188,7 @@ def test_a_shipment_share_is_compared_with_the_new_device_share_averaged_over_it
 # --------------------------------------------------------------------------------------------------
 BASS = [
     "population=single_market",
+    "shocks=none",
     "population.n_agents=3000",
     "levers=none",
     "rules.complementarity=false",

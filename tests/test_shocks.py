@@ -14,6 +14,8 @@ from sim.rules import shocks as rules
 from sim.streams import Decision
 
 TINY = ["mc.draws=8", "mc.chunk=8", "population.n_agents=1500"]
+#: Without the observed early-2025 surge that the default replays: no shock at all.
+NONE = [*TINY, "shocks=none"]
 
 
 def _scenario(tmp_path, body, name="s"):
@@ -60,16 +62,29 @@ def test_shock_streams_are_new_decisions_that_shift_no_existing_one():
 
 
 # --- engine ---------------------------------------------------------------------------------------
-def test_shocks_off_by_default_and_the_results_record_no_event():
-    ds = simulate(load_spec(TINY))
+def test_shocks_none_records_no_event():
+    ds = simulate(load_spec(NONE))
     assert int(ds["events"].sum()) == 0 and bool(ds["event_time"].isnull().all())
+
+
+def test_by_default_only_the_observed_early_2025_surge_happens_in_every_draw():
+    ds = simulate(load_spec(TINY))
+    events = ds["events"]
+    np.testing.assert_array_equal(events.sel(shock="breakthrough").values, 1)
+    assert int(events.sum()) == events.sizes["draw"]
+    t = ds["event_time"].sel(shock="breakthrough").isel(event=0).values
+    np.testing.assert_allclose(t, 2025.0)
+    # The surge raises agent use in 2025 against the model without it (same draws otherwise).
+    none = simulate(load_spec(NONE))
+    mid = {"time": "2025-06-30", "tech": "agent", "metric": "population"}
+    assert np.all(ds["share"].sel(**mid).values >= none["share"].sel(**mid).values)
 
 
 def test_draws_without_an_event_are_identical_to_the_run_without_shocks(tmp_path):
     """Shocks draw only from their own streams and leave rates untouched when none is in force."""
     rare = _scenario(tmp_path, "shocks:\n  safety_incident: {rate: 0.15}\n")
-    on = simulate(load_spec([*TINY, "mc.draws=12", "mc.chunk=6", rare]))
-    off = simulate(load_spec([*TINY, "mc.draws=12", "mc.chunk=6"]))
+    on = simulate(load_spec([*NONE, "mc.draws=12", "mc.chunk=6", rare]))
+    off = simulate(load_spec([*NONE, "mc.draws=12", "mc.chunk=6"]))
     xr.testing.assert_identical(on["param_value"], off["param_value"])
     quiet = (on["events"].sum("shock") == 0).values
     assert 0 < quiet.sum() < quiet.size, "need draws with and without events"
@@ -123,12 +138,12 @@ def test_a_compute_shock_acts_only_through_the_compute_lever(tmp_path):
     body = 'shocks:\n  compute_supply: {at: ["2025-06"], cut: 1.0, duration: 3.0}\n'
     shocked = _scenario(tmp_path, body)
     # Without levers the shock has nothing to cut.
-    none = [*TINY, "levers=none"]
+    none = [*NONE, "levers=none"]
     xr.testing.assert_identical(
         simulate(load_spec([*none, shocked]))["share"], simulate(load_spec(none))["share"]
     )
     # With the compute lever alone, cutting it lowers adoption in every draw.
-    spec = load_spec([*TINY, shocked])
+    spec = load_spec([*NONE, shocked])
     only_compute = tuple(
         lv if lv.name == "compute" else replace(lv, schedule=()) for lv in spec.levers
     )
@@ -142,7 +157,7 @@ def test_random_event_counts_follow_the_configured_rate(tmp_path):
     """A fixed rate of 2 a year over 6 years: on average 12 months with an event start per draw
     (Poisson, at most one start a month: 72 * (1 - exp(-2/12)) = 11.07)."""
     body = "shocks:\n  compute_supply: {rate: 2.0}\n"
-    spec = load_spec([*TINY, "mc.draws=40", "population.n_agents=200", _scenario(tmp_path, body)])
+    spec = load_spec([*NONE, "mc.draws=40", "population.n_agents=200", _scenario(tmp_path, body)])
     ds = simulate(spec)
     counts = ds["events"].sel(shock="compute_supply").values
     expected = 72 * (1 - np.exp(-2 / 12))
