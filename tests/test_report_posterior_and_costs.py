@@ -253,6 +253,11 @@ def test_odds_chart_draws_a_comparison_scenario_by_scenario(runs, comp):
 # --------------------------------------------------------------------------------------------------
 # Reports
 # --------------------------------------------------------------------------------------------------
+def pp(x: float) -> str:
+    """Signed percentage points with one decimal, zero unsigned."""
+    return f"{100 * x:+.1f}" if round(100 * x, 1) else "0.0"
+
+
 def links(report: Path) -> list[str]:
     return re.findall(r"\]\(([^)]+)\)", report.read_text())
 
@@ -289,7 +294,7 @@ def test_a_comparison_report_tabulates_the_paired_changes_and_links_its_charts(c
     for run in comp["scenarios"][1:]:
         for row in run["targets"]:
             lo, hi = row["p_hit_diff_ci95"]
-            assert f"{100 * row['p_hit_diff']:+.1f}** ({100 * lo:+.1f} to {100 * hi:+.1f})" in text
+            assert f"{pp(row['p_hit_diff'])}** ({pp(lo)} to {pp(hi)})" in text
 
 
 @pytest.mark.slow

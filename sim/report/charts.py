@@ -315,7 +315,7 @@ def _offsets(n: int) -> NDArray[np.float64]:
     return (np.arange(n) - (n - 1) / 2) * (0.75 * _row_pitch(n) / n) if n > 1 else np.zeros(1)
 
 
-@styled(figsize=(7.0, 4.6))
+@styled(figsize=(8.0, 5.0))
 def odds_chart(runs: Runs | Mapping, *, ax: Axes | None = None) -> Axes:
     """Probability of meeting each target, with its 95% Wilson interval, by reading of the share.
 
@@ -356,7 +356,15 @@ def odds_chart(runs: Runs | Mapping, *, ax: Axes | None = None) -> Axes:
         )
     ax.set_title("Odds of meeting each target, by what 'penetration' counts")
     if n > 1:
-        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), title="scenario", alignment="left")
+        handles, labels = ax.get_legend_handles_labels()
+        ax.legend(
+            handles,
+            [textwrap.fill(lab, 32) for lab in labels],
+            loc="upper left",
+            bbox_to_anchor=(1.0, 1.0),
+            title="scenario",
+            alignment="left",
+        )
     return ax
 
 
@@ -742,7 +750,7 @@ def _note_box(ax: Axes, x: float, y: float, text: str, **kw: object) -> None:
     )
 
 
-@styled(figsize=(7.5, 5.0))
+@styled(figsize=(7.5, 5.6))
 def posterior_odds_chart(ds: xr.Dataset, *, ax: Axes | None = None) -> Axes:
     """Odds of each target before (prior) and after (posterior) calibration to observations.
 
@@ -789,7 +797,7 @@ def posterior_odds_chart(ds: xr.Dataset, *, ax: Axes | None = None) -> Axes:
         _odds_points(ax, prior, rows, offset=0.0, color=PRIOR_COLOR, name=prior_name, hollow=True)
         _note_box(ax, 0.02, ax.get_ylim()[0] - 0.3, note, ha="left", va="bottom")
         ax.set_title("Prior odds only: the calibration refused posterior odds")
-    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), alignment="left")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.11), ncols=2)
     return ax
 
 
@@ -959,7 +967,7 @@ def _pp(x: float, _pos: object = None) -> str:
     return "0" if text in ("+0", "-0") else f"{text} pp"
 
 
-@styled(figsize=(7.8, 4.6))
+@styled(figsize=(9.0, 4.8))
 def cost_odds_chart(
     comparison: Mapping | Sequence[xr.Dataset],
     *,
@@ -1035,11 +1043,10 @@ def cost_odds_chart(
         x, y = row["extra_cost_yuan"] / 1e9, row["p_hit_diff"]
         lo, hi = row["p_hit_diff_ci95"]
         per = row.get("p_hit_diff_per_100bn_yuan")
-        buys = (
-            f"{100 * per:+.1f} pp per 100 bn yuan"
-            if per is not None
-            else "costs no more than the reference"
-        )
+        if per is not None:
+            buys = f"{100 * per:+.2g} pp per 100 bn yuan"
+        else:
+            buys = f"costs {'less' if x < 0 else 'no more'} than the reference"
         ax.errorbar(
             [x],
             [y],

@@ -359,7 +359,9 @@ def _bn(yuan: float | None, *, sign: bool = False) -> str:
 
 
 def _pp(x: float) -> str:
-    return f"{100 * x:+.1f}"
+    """Percentage points, signed: ``0.075`` -> ``'+7.5'``; no ``'-0.0'``."""
+    text = f"{100 * x:+.1f}"
+    return "0.0" if text in ("+0.0", "-0.0") else text
 
 
 def comparison_markdown(comp: dict) -> list[str]:
@@ -420,7 +422,7 @@ def comparison_markdown(comp: dict) -> list[str]:
                     f"**{_pp(row['p_hit_diff'])}** ({_pp(dlo)} to {_pp(dhi)})",
                     _pp(row["share_diff"]),
                     _bn(row.get("extra_cost_yuan"), sign=True),
-                    _pp(per) if per is not None else "-",
+                    f"{100 * per:+.2g}" if per is not None else "-",
                 ]
             )
         lines += _table(

@@ -170,7 +170,7 @@ def _calibration_specs(ds: xr.Dataset) -> list[tuple]:
             "Calibration: prior against posterior odds",
             odds_caption,
             lambda: _grid(
-                lambda ax: charts.posterior_odds_chart(ds, ax=ax), [{}], ncols=1, panel=(8.5, 5.6)
+                lambda ax: charts.posterior_odds_chart(ds, ax=ax), [{}], ncols=1, panel=(7.5, 6.0)
             ),
         )
     ]
@@ -249,7 +249,7 @@ def save_comparison_charts(comp: dict, folder: Path) -> list[ChartFile]:
                 lambda ax: charts.odds_chart(comp, ax=ax),
                 [{}],
                 ncols=1,
-                panel=(9.0, max(5.0, 2.5 + 0.8 * n)),
+                panel=(8.5, max(5.0, 2.5 + 0.8 * n)),
             ),
         ),
     ]
