@@ -205,7 +205,7 @@ def test_predictive_chart_shows_no_posterior_when_the_calibration_refused(refuse
     ax = charts.predictive_chart(refused, ax=new_ax())
     assert sum(isinstance(c, PolyCollection) for c in ax.collections) == 1
     assert not [ln for ln in ax.lines if "posterior" in ln.get_label()]
-    assert any("refused" in t.get_text() for t in ax.texts)
+    assert "refused" in ax.get_legend().get_title().get_text()
 
 
 # --------------------------------------------------------------------------------------------------

@@ -845,7 +845,8 @@ def predictive_chart(
     -------
     Axes
         One band (``PolyCollection``) for the prior and, when ``ok``, one for the posterior; one
-        error-bar container per observation (label = its series).
+        error-bar container per observation (label = its series). When the calibration refused,
+        the legend's title says so (the odds chart and the report give the reason).
 
     Raises
     ------
@@ -930,7 +931,13 @@ def predictive_chart(
             "bar: 90% interval of the observation\n(its uncertainty and the model discrepancy)",
         )
     )
-    ax.legend(
+    refused = (
+        None
+        if ok
+        else f"Calibration refused (effective draws {record['ess']:.1f} of "
+        f"{record['n_draws']:,},\nbelow {record['ess_min']:g}): prior band only, no posterior"
+    )
+    legend = ax.legend(
         [h for h, _ in handles],
         [t for _, t in handles],
         loc="upper left",
@@ -938,11 +945,13 @@ def predictive_chart(
         framealpha=0.9,
         edgecolor="none",
         fontsize=7,
+        title=refused,
+        title_fontsize=7.5,
+        alignment="left",
     )
-    if not ok:
-        _note_box(
-            ax, 0.98, 0.04, _refusal_note(record), transform=ax.transAxes, ha="right", va="bottom"
-        )
+    if refused:
+        legend.get_title().set_color(PALETTE[3])
+        legend.get_title().set_fontweight("bold")
     top = max(float(np.nanmax(path.values)), max(p.value + z * p.sd for p in points))
     ax.set_ylim(0, min(1.0, top * 1.25 + 0.02))
     left = time[0] if output == "share" else first

@@ -62,8 +62,14 @@ def save_charts(ds: xr.Dataset, folder: Path) -> list[ChartFile]:
             "Odds of meeting each target",
             "Dot: share of draws in which the target is met; bar: its 95% Wilson interval "
             "(how sure we are of that share given the number of draws, not the spread of "
-            "outcomes). Rows are the four readings of 'penetration'.",
-            lambda: _grid(lambda ax: charts.odds_chart(ds, ax=ax), [{}], ncols=1, panel=(7.5, 5.0)),
+            "outcomes). Rows are the four readings of 'penetration'."
+            + (
+                " Draws are weighted by the observations (posterior odds), here and in the "
+                "charts below."
+                if stats.draw_weights(ds) is not None
+                else ""
+            ),
+            lambda: _grid(lambda ax: charts.odds_chart(ds, ax=ax), [{}], ncols=1, panel=(8.0, 5.0)),
         ),
         (
             "fan_any.png",
