@@ -22,7 +22,7 @@ from omegaconf import DictConfig, OmegaConf
 from sim import calibration, comparison, paths, results, targets
 from sim.config import compose_config, load_spec, to_spec
 from sim.engine import simulate, storage
-from sim.report import write_report
+from sim.report import write_comparison_report, write_report
 from sim.spec import ConfigError, scenario_titles
 
 PROG = "aiplus-sim"
@@ -117,6 +117,7 @@ def _compare(cfg: DictConfig, overrides: list[str], out: Path) -> None:
         runs.append(ds)
     comp = comparison.compare(runs)
     results.write_text(json.dumps(comp, indent=2) + "\n", out / "comparison.json")
+    write_comparison_report(comp, out, charts=spec.report)
     print(format_comparison(comp))
     print(f"results: {out}")
 

@@ -16,7 +16,12 @@ NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.i
 
 
 def test_there_are_notebooks():
-    assert {p.stem for p in NOTEBOOKS} >= {"01_quickstart", "03_regions_and_sectors"}
+    assert {p.stem for p in NOTEBOOKS} >= {
+        "01_quickstart",
+        "02_compare_scenarios",
+        "03_regions_and_sectors",
+        "05_calibration",
+    }
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

@@ -11,6 +11,7 @@ and returns it; none runs a simulation. Draw weights (``weight`` (draw)) are use
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping, Sequence
 
 import matplotlib as mpl
@@ -23,22 +24,29 @@ from matplotlib.colors import Normalize
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import MaxNLocator, NullFormatter
+from numpy.typing import NDArray
+from scipy.stats import norm
 
 from sim.report import stats
 from sim.report.style import (
     DIVERGING,
     KEY_AREA_LABELS,
+    MARKERS,
     METRIC_LABELS,
     MISSING_COLOR,
     PALETTE,
+    POSTERIOR_COLOR,
+    PRIOR_COLOR,
     SECTOR_LABELS,
     SEQUENTIAL,
+    SERIES_LABELS,
     TARGET_COLOR,
     TECH_COLORS,
     TECH_LABELS,
     label,
     pct,
     percent_axis,
+    plain,
     styled,
 )
 from sim.report.tiles import TILE_LABELS, TILES
@@ -46,6 +54,8 @@ from sim.spec import KEY_AREAS, Target
 from sim.targets import targets_of
 
 Runs = xr.Dataset | Mapping[str, xr.Dataset] | Sequence[xr.Dataset]
+#: Half-width of a central 90% normal interval, in standard deviations.
+Z90 = float(norm.ppf(0.95))
 
 
 def _year_end(year: int) -> np.datetime64:
@@ -171,6 +181,15 @@ def _marker_style(line: Line2D) -> dict:
 # --------------------------------------------------------------------------------------------------
 # Odds chart
 # --------------------------------------------------------------------------------------------------
+def _is_comparison(runs: object) -> bool:
+    """Whether ``runs`` is a comparison (:func:`sim.comparison.compare`), not labelled runs."""
+    return (
+        isinstance(runs, Mapping)
+        and isinstance(runs.get("scenarios"), list)
+        and "reference" in runs
+    )
+
+
 def _runs(runs: Runs) -> list[tuple[str, xr.Dataset]]:
     """Label each run: mapping keys, else the scenario title recorded in the Dataset."""
     if isinstance(runs, xr.Dataset):
@@ -178,85 +197,174 @@ def _runs(runs: Runs) -> list[tuple[str, xr.Dataset]]:
     if isinstance(runs, Mapping):
         return [(str(k), v) for k, v in runs.items()]
     return [
-        (d.attrs.get("scenario_title") or d.attrs.get("scenario", f"run {i + 1}"), d)
+        (plain(d.attrs.get("scenario_title") or d.attrs.get("scenario", f"run {i + 1}")), d)
         for i, d in enumerate(runs)
     ]
 
 
-@styled(figsize=(7.0, 4.6))
-def odds_chart(runs: Runs, *, ax: Axes | None = None) -> Axes:
-    """Probability of meeting each target, with its 95% Wilson interval, by reading of the share.
+def _comparison_target(row: Mapping) -> Target:
+    return Target(int(row["year"]), float(row["threshold"]), row["metric"], row["tech"])
 
-    Parameters
-    ----------
-    runs : Dataset, mapping of label to Dataset, or sequence of Datasets
-        One run, or several to compare (one colour each, labelled by key or scenario title). The
-        first run's targets set the rows; other runs are evaluated on the same targets.
-    ax : Axes, optional
 
-    Returns
-    -------
-    Axes
-        One error-bar container per run (label = the run's label), one point per target.
-    """
-    runs = _runs(runs)
-    targets = list(targets_of(runs[0][1]))
+def _comparison_odds(comp: Mapping) -> list[tuple[str, list[stats.TargetOdds]]]:
+    """Each scenario's odds as the comparison records them (every draw counted equally)."""
+    out = []
+    for run in comp["scenarios"]:
+        odds = [
+            stats.TargetOdds(
+                _comparison_target(t),
+                float(t["p_hit"]),
+                (float(t["ci95"][0]), float(t["ci95"][1])),
+                float(t["share_median"]),
+                float(t["share_p05"]),
+                float(t["share_p95"]),
+                float(comp["draws"]),
+            )
+            for t in run["targets"]
+        ]
+        out.append((plain(run.get("title") or run["scenario"]), odds))
+    return out
+
+
+def _row_pitch(n: int) -> float:
+    """Height of a target's row when ``n`` runs share it (1 for up to 3 runs)."""
+    return max(1.0, 0.3 * n)
+
+
+def _odds_rows(
+    ax: Axes, targets: Sequence[Target], *, pitch: float = 1.0, extra: float = 0.0
+) -> dict[Target, float]:
+    """Lay the targets out as rows (grouped by year, threshold and technology, one row per
+    reading of "penetration"); label them on ``ax``; return each target's row position.
+    ``pitch`` is the height of a row; ``extra`` adds that much empty space at the bottom (room
+    for a note)."""
     groups: dict[tuple[int, float, str], list[Target]] = {}
     for t in sorted(targets, key=lambda t: (t.year, t.threshold)):
         groups.setdefault((t.year, t.threshold, t.tech), []).append(t)
     rows: dict[Target, float] = {}
-    labels, headers, y = [], [], 0.0
+    labels, y = [], 0.0
     for (year, thr, tech), ts in groups.items():
-        headers.append((y, f"above {pct(thr)} by end-{year} ({label(tech, TECH_LABELS)})"))
+        text = f"above {pct(thr)} by end-{year} ({label(tech, TECH_LABELS)})"
+        ax.text(0.01, y, text, fontweight="bold", va="center", ha="left", fontsize=8.5)
         y += 1.0
+        y += pitch - 1.0
         for t in ts:
             rows[t] = y
             labels.append((y, label(t.metric, METRIC_LABELS)))
-            y += 1.0
+            y += pitch
         y += 0.4
-    n = len(runs)
-    offsets = (np.arange(n) - (n - 1) / 2) * (0.6 / max(n, 1)) if n > 1 else np.zeros(1)
-    for i, (name, d) in enumerate(runs):
-        c = PALETTE[i % len(PALETTE)]
-        res = stats.odds(d, targets)
-        p = np.array([o.p_hit for o in res])
-        lo = np.array([o.ci95[0] for o in res])
-        hi = np.array([o.ci95[1] for o in res])
-        ys = np.array([rows[o.target] for o in res]) + offsets[i]
-        ax.errorbar(
-            p,
-            ys,
-            xerr=[p - lo, hi - p],
-            fmt="o",
-            color=c,
-            markersize=6,
-            elinewidth=1.6,
-            capsize=3,
-            label=name,
-        )
-        for pi, hii, yi in zip(p, hi, ys, strict=True):
-            ax.annotate(
-                pct(pi),
-                (hii, yi),
-                xytext=(4, 0),
-                textcoords="offset points",
-                va="center",
-                fontsize=7.5,
-                color=c,
-            )
-    for yh, text in headers:
-        ax.text(0.01, yh, text, fontweight="bold", va="center", ha="left", fontsize=8.5)
     ax.set_yticks([yl for yl, _ in labels], [t for _, t in labels])
-    ax.set_ylim(y - 0.4, -0.7)
+    ax.set_ylim(y - 0.4 + extra, -0.7)
     ax.set_xlim(0, 1.08)
     ax.set_xticks(np.linspace(0, 1, 6))
     percent_axis(ax, "x")
     ax.grid(False, axis="y")
     ax.tick_params(axis="y", length=0)
     ax.set_xlabel("probability of meeting the target (dot) and its 95% interval (bar)")
+    return rows
+
+
+def _odds_points(
+    ax: Axes,
+    odds: Sequence[stats.TargetOdds],
+    rows: Mapping[Target, float],
+    *,
+    offset: float,
+    color: str,
+    name: str,
+    marker: str = "o",
+    hollow: bool = False,
+    annotate: bool = True,
+) -> NDArray[np.float64]:
+    """One dot and interval bar per target, with its probability printed (if ``annotate``);
+    returns the rows."""
+    p = np.array([o.p_hit for o in odds])
+    lo = np.array([o.ci95[0] for o in odds])
+    hi = np.array([o.ci95[1] for o in odds])
+    ys = np.array([rows[o.target] for o in odds]) + offset
+    ax.errorbar(
+        p,
+        ys,
+        xerr=[p - lo, hi - p],
+        fmt=marker,
+        color=color,
+        markerfacecolor="white" if hollow else color,
+        markeredgewidth=1.4,
+        markersize=6,
+        elinewidth=1.6,
+        capsize=3,
+        label=name,
+    )
+    if not annotate:
+        return ys
+    for pi, hii, yi in zip(p, hi, ys, strict=True):
+        ax.annotate(
+            pct(pi),
+            (hii, yi),
+            xytext=(4, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize=7.5,
+            color=color,
+        )
+    return ys
+
+
+def _offsets(n: int) -> NDArray[np.float64]:
+    """Vertical offsets of ``n`` runs drawn in the same row."""
+    return (np.arange(n) - (n - 1) / 2) * (0.75 * _row_pitch(n) / n) if n > 1 else np.zeros(1)
+
+
+@styled(figsize=(8.0, 5.0))
+def odds_chart(runs: Runs | Mapping, *, ax: Axes | None = None) -> Axes:
+    """Probability of meeting each target, with its 95% Wilson interval, by reading of the share.
+
+    Parameters
+    ----------
+    runs : Dataset, mapping of label to Dataset, sequence of Datasets, or a comparison
+        One run, or several to compare (one colour each, labelled by key or scenario title). The
+        first run's targets set the rows; other runs are evaluated on the same targets. A
+        comparison (the dict of :func:`sim.compare` or :func:`sim.comparison.compare`, as in
+        ``comparison.json``) draws each scenario's odds as the comparison records them.
+    ax : Axes, optional
+
+    Returns
+    -------
+    Axes
+        One error-bar container per run (label = the run's label), one point per target. Each
+        probability is printed beside its bar when up to 3 runs are drawn (more would overlap).
+    """
+    if _is_comparison(runs):
+        results = _comparison_odds(runs)
+        targets = [o.target for o in results[0][1]]
+    else:
+        labelled = _runs(runs)
+        targets = list(targets_of(labelled[0][1]))
+        results = [(name, stats.odds(d, targets)) for name, d in labelled]
+    n = len(results)
+    rows = _odds_rows(ax, targets, pitch=_row_pitch(n))
+    for i, (name, res) in enumerate(results):
+        _odds_points(
+            ax,
+            res,
+            rows,
+            offset=_offsets(n)[i],
+            color=PALETTE[i % len(PALETTE)],
+            name=name,
+            marker=MARKERS[i % len(MARKERS)],
+            annotate=n <= 3,
+        )
     ax.set_title("Odds of meeting each target, by what 'penetration' counts")
     if n > 1:
-        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), title="scenario", alignment="left")
+        handles, labels = ax.get_legend_handles_labels()
+        ax.legend(
+            handles,
+            [textwrap.fill(lab, 32) for lab in labels],
+            loc="upper left",
+            bbox_to_anchor=(1.0, 1.0),
+            title="scenario",
+            alignment="left",
+        )
     return ax
 
 
@@ -614,4 +722,377 @@ def crossing_year_chart(
         framealpha=0.9,
         edgecolor="none",
     )
+    return ax
+
+
+# --------------------------------------------------------------------------------------------------
+# Calibration: prior against posterior odds, and the model against the observations
+# --------------------------------------------------------------------------------------------------
+def _refusal_note(record: Mapping) -> str:
+    """Why a calibrated run shows no posterior, in a few short lines."""
+    message = record["message"].removeprefix("posterior odds not reported: ")
+    return "Posterior not shown: the calibration refused it.\n" + textwrap.fill(
+        message[:1].upper() + message[1:], 88
+    )
+
+
+def _note_box(ax: Axes, x: float, y: float, text: str, **kw: object) -> None:
+    ax.text(
+        x,
+        y,
+        text,
+        fontsize=7.5,
+        linespacing=1.25,
+        bbox={"boxstyle": "round,pad=0.5", "fc": "#FFF4E0", "ec": PALETTE[1], "lw": 1.0},
+        zorder=7,
+        multialignment="left",
+        **kw,
+    )
+
+
+@styled(figsize=(7.5, 5.6))
+def posterior_odds_chart(ds: xr.Dataset, *, ax: Axes | None = None) -> Axes:
+    """Odds of each target before (prior) and after (posterior) calibration to observations.
+
+    The prior counts every draw equally; the posterior weights the draws by the likelihood of the
+    observations (:mod:`sim.calibration`). When the calibration refused the posterior (too few
+    effective draws), only the prior odds are drawn and a note on the chart says why.
+
+    Parameters
+    ----------
+    ds : Dataset
+        A calibrated run (``weight`` (draw) and attribute ``calibration``).
+    ax : Axes, optional
+
+    Returns
+    -------
+    Axes
+        One error-bar container for the prior (hollow dots) and, when the calibration is ``ok``,
+        one for the posterior (filled dots); one point per target.
+
+    Raises
+    ------
+    ValueError
+        If ``ds`` was not calibrated.
+    """
+    record = stats.calibration_record(ds)
+    targets = list(targets_of(ds))
+    ok = record["status"] == "ok"
+    n = int(ds.sizes["draw"])
+    prior = stats.odds(stats.prior_of(ds), targets)
+    prior_name = f"prior: all {n:,} draws count equally"
+    if ok:
+        rows = _odds_rows(ax, targets)
+        _odds_points(ax, prior, rows, offset=-0.17, color=PRIOR_COLOR, name=prior_name, hollow=True)
+        post = stats.odds(ds, targets)
+        name = (
+            f"posterior: draws weighted by {record['n_used']} observations\n"
+            f"({record['ess']:,.0f} effective draws)"
+        )
+        _odds_points(ax, post, rows, offset=0.17, color=POSTERIOR_COLOR, name=name)
+        ax.set_title("Odds of each target before and after calibration to observed adoption")
+    else:
+        note = _refusal_note(record)
+        rows = _odds_rows(ax, targets, extra=1.0 + 0.55 * note.count("\n"))
+        _odds_points(ax, prior, rows, offset=0.0, color=PRIOR_COLOR, name=prior_name, hollow=True)
+        _note_box(ax, 0.02, ax.get_ylim()[0] - 0.3, note, ha="left", va="bottom")
+        ax.set_title("Prior odds only: the calibration refused posterior odds")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.11), ncols=2)
+    return ax
+
+
+def _what(output: str, tech: str, metric: str) -> str:
+    if output == "share":
+        return f"share of {label(metric, METRIC_LABELS)} using {label(tech, TECH_LABELS)}"
+    if output == "ai_share_of_new_devices":
+        return "AI-capable share of new devices"
+    return output.replace("_", " ")
+
+
+@styled(figsize=(7.0, 4.4))
+def predictive_chart(
+    ds: xr.Dataset,
+    *,
+    output: str = "share",
+    tech: str = "agent",
+    metric: str = "population",
+    until: int | None = None,
+    ax: Axes | None = None,
+) -> Axes:
+    """A model output over time (prior and posterior bands) against the observations of it.
+
+    The bands hold the middle 90% of draws (equally counted for the prior, weighted by the
+    observations for the posterior, which is drawn only when the calibration is ``ok``). Each
+    observation is a marker with a bar of +-1.645 standard deviations (90%), the standard
+    deviation the calibration used (the observation's uncertainty and the model discrepancy);
+    a shipment share is an average over a period, drawn as a horizontal bar. Held-out
+    observations (after ``calibration.until``) are white: they did not weight the draws, so they
+    test a forecast.
+
+    Parameters
+    ----------
+    ds : Dataset
+        A calibrated run.
+    output, tech, metric : str
+        The model output the observations measure (:mod:`sim.observations`): ``share`` of
+        ``tech`` by ``metric``, or ``ai_share_of_new_devices`` (then ``tech`` and ``metric`` are
+        ignored).
+    until : int, optional
+        Last year shown (default: the year after the last observation).
+    ax : Axes, optional
+
+    Returns
+    -------
+    Axes
+        One band (``PolyCollection``) for the prior and, when ``ok``, one for the posterior; one
+        error-bar container per observation (label = its series). When the calibration refused,
+        the legend's title says so (the odds chart and the report give the reason).
+
+    Raises
+    ------
+    ValueError
+        If ``ds`` was not calibrated or no observation of that output was checked.
+    """
+    record = stats.calibration_record(ds)
+    if output != "share":
+        tech = metric = ""
+    points = stats.observed(ds, output, tech, metric)
+    if not points:
+        checked = ", ".join("/".join(filter(None, k)) for k in stats.checked_outputs(ds))
+        raise ValueError(
+            f"no observation of {output} {tech} {metric} was checked; checked: {checked}"
+        )
+    ok = record["status"] == "ok"
+    first = min(p.start if p.start is not None else p.time for p in points)
+    start = None if output == "share" else str(first.astype("datetime64[M]"))
+    path = stats.model_path(ds, output, tech, metric, start=start)
+    last = max(int(str(p.time)[:4]) for p in points) + 1 if until is None else int(until)
+    path = path.sel(time=path["time"] <= _year_end(last))
+    time = path["time"].values
+    bands = [("prior", PRIOR_COLOR, None)]
+    if ok:
+        bands.append(("posterior", POSTERIOR_COLOR, stats.draw_weights(ds)))
+    handles = []
+    for name, color, w in bands:
+        lo, med, hi = stats.quantile(path.values, [0.05, 0.5, 0.95], w=w, axis=0)
+        ax.fill_between(time, lo, hi, color=color, alpha=0.25 if w is None else 0.35, lw=0)
+        style = "--" if w is None else "-"
+        ax.plot(time, med, color=color, linestyle=style, linewidth=1.8, label=f"median: {name}")
+        what = "draws" if w is None else "weighted draws"
+        handles.append(
+            (
+                Patch(color=color, alpha=0.3, lw=0),
+                f"{name}: middle 90% of {what} ({'dashed' if w is None else 'line'}: median)",
+            )
+        )
+    z = Z90
+    series = list(dict.fromkeys(p.series for p in points))
+    for p in points:
+        k = series.index(p.series)
+        marker = MARKERS[k % len(MARKERS)]
+        held = p.status == "held_out"
+        if p.start is not None:
+            mid = p.start + (p.time - p.start) / 2
+            xerr = [[mid - p.start], [p.time - mid]]
+        else:
+            mid, xerr = p.time, None
+        ax.errorbar(
+            [mid],
+            [p.value],
+            yerr=[[z * p.sd], [z * p.sd]],
+            xerr=xerr,
+            fmt=marker,
+            color="black",
+            markerfacecolor="white" if held else "black",
+            markersize=6,
+            markeredgewidth=1.3,
+            elinewidth=1.2,
+            capsize=3,
+            zorder=6,
+            label=p.series,
+        )
+    for k, s in enumerate(series):
+        mk = MARKERS[k % len(MARKERS)]
+        handles.append(
+            (Line2D([], [], color="black", marker=mk, linestyle="none"), label(s, SERIES_LABELS))
+        )
+    if any(p.status == "held_out" for p in points):
+        handles.append(
+            (
+                Line2D(
+                    [], [], color="black", marker="o", markerfacecolor="white", linestyle="none"
+                ),
+                f"white: held out (after {record['until']}), a forecast check",
+            )
+        )
+    handles.append(
+        (
+            Line2D([], [], color="black", marker="|", markersize=10, linestyle="none"),
+            "bar: 90% interval of the observation\n(its uncertainty and the model discrepancy)",
+        )
+    )
+    refused = (
+        None
+        if ok
+        else f"Calibration refused (effective draws {record['ess']:.1f} of "
+        f"{record['n_draws']:,},\nbelow {record['ess_min']:g}): prior band only, no posterior"
+    )
+    legend = ax.legend(
+        [h for h, _ in handles],
+        [t for _, t in handles],
+        loc="upper left",
+        frameon=True,
+        framealpha=0.9,
+        edgecolor="none",
+        fontsize=7,
+        title=refused,
+        title_fontsize=7.5,
+        alignment="left",
+    )
+    if refused:
+        legend.get_title().set_color(PALETTE[3])
+        legend.get_title().set_fontweight("bold")
+    top = max(float(np.nanmax(path.values)), max(p.value + z * p.sd for p in points))
+    ax.set_ylim(0, min(1.0, top * 1.25 + 0.02))
+    left = time[0] if output == "share" else first
+    ax.set_xlim(left - np.timedelta64(45, "D"), time[-1] + np.timedelta64(20, "D"))
+    ax.xaxis.set_major_locator(mdates.YearLocator())
+    ax.xaxis.set_major_formatter(NullFormatter())
+    ax.xaxis.set_minor_locator(mdates.MonthLocator(bymonth=7, bymonthday=1))
+    ax.xaxis.set_minor_formatter(mdates.DateFormatter("%Y"))
+    ax.tick_params(axis="x", which="minor", length=0)
+    percent_axis(ax)
+    ax.set_ylabel(_what(output, tech, metric))
+    ax.set_title(f"Model against observations: {_what(output, tech, metric)}")
+    return ax
+
+
+# --------------------------------------------------------------------------------------------------
+# Cost against odds, for scenario comparisons
+# --------------------------------------------------------------------------------------------------
+def _pp(x: float, _pos: object = None) -> str:
+    """``0.05`` -> ``'+5 pp'``, ``0.025`` -> ``'+2.5 pp'``, ``0`` -> ``'0'``."""
+    text = f"{100 * x:+.1f}".rstrip("0").rstrip(".")
+    return "0" if text in ("+0", "-0") else f"{text} pp"
+
+
+@styled(figsize=(9.0, 4.8))
+def cost_odds_chart(
+    comparison: Mapping | Sequence[xr.Dataset],
+    *,
+    target: int | Target = 0,
+    legend: bool = True,
+    ax: Axes | None = None,
+) -> Axes:
+    """Each scenario's paired change in the odds of a target against its extra public cost.
+
+    x: the scenario's public cost minus the reference's, up to the end of the target year, at
+    the central assumed unit costs (:mod:`sim.costs`); y: the change in the probability of
+    meeting the target against the reference, with its 95% paired interval (Newcombe), as
+    :func:`sim.comparison.compare` computes them. The reference sits at (0, 0).
+
+    Parameters
+    ----------
+    comparison : comparison dict or sequence of Datasets
+        The dict of :func:`sim.compare` / :func:`sim.comparison.compare` (as in
+        ``comparison.json``), or the scenarios' Datasets, the reference first (compared here).
+    target : int or Target
+        Which target: an index into the comparison's targets, or the target itself.
+    legend : bool
+        Draw the legend (outside the axes, on the right).
+    ax : Axes, optional
+
+    Returns
+    -------
+    Axes
+        One error-bar container per scenario (label = its title), the reference's included; the
+        legend adds what each scenario buys per 100 bn yuan.
+
+    Raises
+    ------
+    ValueError
+        If the comparison has no public costs or not that target.
+    """
+    if _is_comparison(comparison):
+        comp = comparison
+    else:
+        from sim.comparison import compare
+
+        comp = compare(list(comparison))
+    ref_rows = comp["scenarios"][0]["targets"]
+    if isinstance(target, Target):
+        found = [j for j, r in enumerate(ref_rows) if _comparison_target(r) == target]
+        if not found:
+            raise ValueError(f"target {target.label} is not in the comparison")
+        j = found[0]
+    else:
+        j = int(target)
+    t = _comparison_target(ref_rows[j])
+    notes: list[str] = []
+    for i, run in enumerate(comp["scenarios"]):
+        row = run["targets"][j]
+        c, mk = PALETTE[i % len(PALETTE)], MARKERS[i % len(MARKERS)]
+        title = textwrap.fill(plain(run.get("title") or run["scenario"]), 44)
+        if i == 0:
+            ax.errorbar(
+                [0.0],
+                [0.0],
+                fmt=mk,
+                color=c,
+                markersize=7,
+                markerfacecolor="white",
+                markeredgewidth=1.6,
+                zorder=6,
+                label=title,
+            )
+            notes.append("the reference")
+            continue
+        if "extra_cost_yuan" not in row:
+            raise ValueError("the comparison has no public costs (results without public_cost)")
+        x, y = row["extra_cost_yuan"] / 1e9, row["p_hit_diff"]
+        lo, hi = row["p_hit_diff_ci95"]
+        per = row.get("p_hit_diff_per_100bn_yuan")
+        if per is not None:
+            buys = f"{100 * per:+.2g} pp per 100 bn yuan"
+        else:
+            buys = f"costs {'less' if x < 0 else 'no more'} than the reference"
+        ax.errorbar(
+            [x],
+            [y],
+            yerr=[[y - lo], [hi - y]],
+            fmt=mk,
+            color=c,
+            markersize=7,
+            elinewidth=1.6,
+            capsize=3,
+            zorder=6,
+            label=title,
+        )
+        notes.append(buys)
+    ax.axhline(0.0, color="black", linewidth=0.8, zorder=1)
+    ax.axvline(0.0, color="black", linewidth=0.8, zorder=1)
+    ax.yaxis.set_major_locator(MaxNLocator(nbins=7, steps=[1, 2, 5, 10]))
+    ax.yaxis.set_major_formatter(mpl.ticker.FuncFormatter(_pp))
+    ax.xaxis.set_major_formatter(
+        mpl.ticker.FuncFormatter(lambda v, _: f"{v:+,.0f}" if round(v) else "0")
+    )
+    ax.margins(x=0.15, y=0.15)
+    ax.set_xlabel(f"extra public cost to end-{t.year}, bn yuan (at the central assumed unit costs)")
+    ax.set_ylabel("change in P(target met)\n(dot; bar: 95% paired interval)")
+    tech = "" if t.tech == "any" else f" ({label(t.tech, TECH_LABELS)})"
+    ax.set_title(
+        "Change in the odds against extra public cost\n"
+        f"target: above {pct(t.threshold)} of {label(t.metric, METRIC_LABELS)}{tech} "
+        f"by end-{t.year}"
+    )
+    if legend:
+        handles, labels = ax.get_legend_handles_labels()
+        ax.legend(
+            handles,
+            [f"{lab}\n{note}" for lab, note in zip(labels, notes, strict=True)],
+            loc="upper left",
+            bbox_to_anchor=(1.0, 1.0),
+            alignment="left",
+            title="scenario",
+        )
     return ax

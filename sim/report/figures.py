@@ -15,7 +15,7 @@ import matplotlib as mpl
 import xarray as xr
 from matplotlib.figure import Figure
 
-from sim.report import charts
+from sim.report import charts, stats
 from sim.report.style import RC
 from sim.spec import METRICS
 
@@ -62,8 +62,14 @@ def save_charts(ds: xr.Dataset, folder: Path) -> list[ChartFile]:
             "Odds of meeting each target",
             "Dot: share of draws in which the target is met; bar: its 95% Wilson interval "
             "(how sure we are of that share given the number of draws, not the spread of "
-            "outcomes). Rows are the four readings of 'penetration'.",
-            lambda: _grid(lambda ax: charts.odds_chart(ds, ax=ax), [{}], ncols=1, panel=(7.5, 5.0)),
+            "outcomes). Rows are the four readings of 'penetration'."
+            + (
+                " Draws are weighted by the observations (posterior odds), here and in the "
+                "charts below."
+                if stats.draw_weights(ds) is not None
+                else ""
+            ),
+            lambda: _grid(lambda ax: charts.odds_chart(ds, ax=ax), [{}], ncols=1, panel=(8.0, 5.0)),
         ),
         (
             "fan_any.png",
@@ -130,9 +136,140 @@ def save_charts(ds: xr.Dataset, folder: Path) -> list[ChartFile]:
                 ),
             )
         )
+    if "calibration" in ds.attrs:
+        specs[1:1] = _calibration_specs(ds)
+    return _save_all(specs, out)
+
+
+def _save_all(specs: list[tuple], out: Path) -> list[ChartFile]:
     files = []
     with mpl.rc_context(RC):
         for name, title, caption, build in specs:
             _save(build(), out / name)
             files.append(ChartFile(f"charts/{name}", title, caption))
     return files
+
+
+def _calibration_specs(ds: xr.Dataset) -> list[tuple]:
+    """The two calibration charts of a calibrated run: prior against posterior odds, and the
+    model against the observations (one panel per model output observed)."""
+    ok = stats.calibration_record(ds)["status"] == "ok"
+    outputs = stats.checked_outputs(ds)
+    odds_caption = (
+        "Hollow grey: prior odds (every draw counts equally); filled blue: posterior odds "
+        "(draws weighted by how well they reproduce the observations). Bars: 95% intervals "
+        "over the (effective) number of draws."
+        if ok
+        else "Only the prior odds (every draw counts equally) are drawn: the calibration refused "
+        "posterior odds, for the reason printed on the chart (see the calibration section)."
+    )
+    check_caption = (
+        "Grey band: middle 90% of the prior draws"
+        + ("; blue band: middle 90% of the weighted (posterior) draws" if ok else "")
+        + ". Markers: the observations, with a bar of +-1.645 standard deviations (the "
+        "observation's uncertainty and the model discrepancy the calibration assumed); a "
+        "horizontal bar is the period a shipment share covers; white markers are held out."
+    )
+    specs = [
+        (
+            "calibration_odds.png",
+            "Calibration: prior against posterior odds",
+            odds_caption,
+            lambda: _grid(
+                lambda ax: charts.posterior_odds_chart(ds, ax=ax), [{}], ncols=1, panel=(7.5, 6.0)
+            ),
+        )
+    ]
+    if outputs:
+        specs.append(
+            (
+                "calibration_check.png",
+                "Calibration: the model against the observations",
+                check_caption,
+                lambda: _grid(
+                    lambda ax, key: charts.predictive_chart(
+                        ds, output=key[0], tech=key[1], metric=key[2], ax=ax
+                    ),
+                    [{"key": k} for k in outputs],
+                    ncols=min(2, len(outputs)),
+                    panel=(7.0, 4.6),
+                ),
+            )
+        )
+    return specs
+
+
+def _target_order(comp: dict) -> tuple[list[int], int]:
+    """Indices of the comparison's targets, metric by metric (rows) and year by year (columns);
+    and the number of columns."""
+    rows = comp["scenarios"][0]["targets"]
+    order = sorted(
+        range(len(rows)),
+        key=lambda j: (
+            METRICS.index(rows[j]["metric"]) if rows[j]["metric"] in METRICS else len(METRICS),
+            rows[j]["tech"],
+            rows[j]["year"],
+            rows[j]["threshold"],
+        ),
+    )
+    return order, max(1, len({(r["year"], r["threshold"]) for r in rows}))
+
+
+def _cost_figure(comp: dict) -> Figure:
+    order, ncols = _target_order(comp)
+    fig = _grid(
+        lambda ax, j: charts.cost_odds_chart(comp, target=j, legend=False, ax=ax),
+        [{"j": j} for j in order],
+        ncols=ncols,
+        panel=(5.8, 4.0),
+    )
+    for k, ax in enumerate(fig.axes[: len(order)]):
+        if k % ncols:
+            ax.set_ylabel("")
+    handles, labels = fig.axes[0].get_legend_handles_labels()
+    fig.legend(
+        handles,
+        labels,
+        loc="outside lower center",
+        ncols=min(4, len(labels)),
+        title="scenario (hollow: the reference)",
+        frameon=False,
+    )
+    return fig
+
+
+def save_comparison_charts(comp: dict, folder: Path) -> list[ChartFile]:
+    """Draw a comparison's charts into ``folder/charts/``; return them in report order."""
+    out = Path(folder) / "charts"
+    out.mkdir(parents=True, exist_ok=True)
+    n = len(comp["scenarios"])
+    specs = [
+        (
+            "odds_comparison.png",
+            "Odds of meeting each target, by scenario",
+            "Dot: share of draws in which the target is met in that scenario; bar: its 95% Wilson "
+            "interval. The scenarios share their draws (common random numbers), so their "
+            "differences are measured more precisely than these separate intervals suggest: "
+            "see the paired changes in the table and the next chart.",
+            lambda: _grid(
+                lambda ax: charts.odds_chart(comp, ax=ax),
+                [{}],
+                ncols=1,
+                panel=(8.5, max(5.0, 2.5 + 0.8 * n)),
+            ),
+        ),
+    ]
+    if all("extra_cost_yuan" in r["targets"][0] for r in comp["scenarios"][1:]):
+        specs.append(
+            (
+                "cost_vs_odds.png",
+                "What each scenario buys: extra public cost against change in the odds",
+                "One panel per target. x: the scenario's public cost minus the reference's, up "
+                "to the end of the target year, at the central assumed unit costs (assumptions, "
+                "see sim/costs.py); y: the paired change in the probability of meeting the "
+                "target against the reference, with its 95% interval (Newcombe's method for "
+                "paired proportions). The reference sits at (0, 0).",
+                lambda: _cost_figure(comp),
+            )
+        )
+    return _save_all(specs, out)

@@ -17,12 +17,17 @@ import xarray as xr
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
-from sim.spec import Target
+from sim import calibration, observations
+from sim.spec import ConfigError, Target
 from sim.targets import share_at, targets_of
 
 
 def draw_weights(ds: xr.Dataset) -> NDArray[np.float64] | None:
     """Normalised draw weights of ``ds``, shape (n_draws,), or None when draws are equally likely.
+
+    A calibration that refused its posterior (too few effective draws) still stores its weights,
+    but they are not a posterior to report: such a run counts every draw equally, as its
+    ``summary.json`` does.
 
     Raises
     ------
@@ -30,6 +35,9 @@ def draw_weights(ds: xr.Dataset) -> NDArray[np.float64] | None:
         If ``weight`` is negative, not finite, or sums to zero.
     """
     if "weight" not in ds:
+        return None
+    record = calibration.status(ds)
+    if record is not None and record["status"] != "ok":
         return None
     w = ds["weight"].transpose("draw").values.astype(np.float64)
     if not np.all(np.isfinite(w)) or np.any(w < 0) or w.sum() <= 0:
@@ -194,3 +202,129 @@ def year_distribution(
     w = np.full(years.size, 1.0 / years.size) if w is None else w / w.sum()
     p_year = np.array([w[years == b].sum() for b in bins])
     return p_year, float(w[np.isnan(years)].sum())
+
+
+# --------------------------------------------------------------------------------------------------
+# Calibration: prior against posterior, and the model against the observations
+# --------------------------------------------------------------------------------------------------
+def prior_of(ds: xr.Dataset) -> xr.Dataset:
+    """``ds`` with every draw counted equally: the prior of a calibrated run."""
+    return ds.drop_vars("weight", errors="ignore")
+
+
+def calibration_record(ds: xr.Dataset) -> dict:
+    """The calibration record of ``ds`` (see :func:`sim.calibration.calibrate`).
+
+    Raises
+    ------
+    ValueError
+        If ``ds`` was not calibrated.
+    """
+    record = calibration.status(ds)
+    if record is None:
+        raise ValueError("the run was not calibrated; run it with calibration=observed")
+    return record
+
+
+@dataclass(frozen=True)
+class Observed:
+    """One observation as a chart shows it.
+
+    Attributes
+    ----------
+    series : str
+    time : numpy.datetime64
+        End of the observed period.
+    start : numpy.datetime64 or None
+        First day of the period a shipment share averages over (None: a point in time).
+    value : float
+        Observed share, in [0, 1].
+    sd : float
+        Standard deviation the calibration used (observation uncertainty and model discrepancy
+        in quadrature), share units.
+    status : str
+        ``used`` (weights the draws) or ``held_out`` (dated after ``calibration.until``).
+    """
+
+    series: str
+    time: np.datetime64
+    start: np.datetime64 | None
+    value: float
+    sd: float
+    status: str
+
+
+def checked_outputs(ds: xr.Dataset) -> list[tuple[str, str, str]]:
+    """The model outputs ``(output, tech, metric)`` that observations of ``ds`` were checked
+    against, in the order of the observations file."""
+    out: list[tuple[str, str, str]] = []
+    for c in calibration_record(ds)["checks"]:
+        key = (c["output"], c["tech"], c["metric"])
+        if key not in out:
+            out.append(key)
+    return out
+
+
+def _period_starts(record: dict) -> dict[tuple[str, str], str]:
+    """``(series, date) -> period_start`` from the run's observations file ({} if unreadable)."""
+    source = record.get("observations_file")
+    try:
+        rows = observations.load(None if source == observations.SHIPPED else source)
+    except (ConfigError, OSError):
+        return {}
+    return {(o.series, o.date): o.period_start for o in rows if o.period_start}
+
+
+def observed(ds: xr.Dataset, output: str, tech: str = "", metric: str = "") -> list[Observed]:
+    """The observations of model output ``(output, tech, metric)`` that ``ds`` was checked
+    against (used and held out)."""
+    record = calibration_record(ds)
+    starts = _period_starts(record)
+    out = []
+    for c in record["checks"]:
+        if (c["output"], c["tech"], c["metric"]) != (output, tech, metric):
+            continue
+        start = starts.get((c["series"], c["date"]))
+        out.append(
+            Observed(
+                c["series"],
+                np.datetime64(c["date"], "ns"),
+                None if start is None else np.datetime64(start, "ns"),
+                float(c["value"]),
+                float(c["sd"]),
+                c["status"],
+            )
+        )
+    return out
+
+
+def model_path(
+    ds: xr.Dataset, output: str, tech: str = "", metric: str = "", *, start: str | None = None
+) -> xr.DataArray:
+    """Each draw's value of a model output by month, dims (draw, time), time at month ends.
+
+    ``share`` is the results' national share; ``ai_share_of_new_devices`` is the replacement
+    rule's AI share of new devices in each month from ``start`` (``YYYY-MM``; default the first
+    simulated month) to the horizon, computed as calibration computes it
+    (:func:`sim.calibration.predict` over a one-month period).
+    """
+    if output == "share":
+        return ds["share"].sel(tech=tech, metric=metric).transpose("draw", "time")
+    first = start or str(ds["time"].values[0])[:7]
+    month = np.timedelta64(1, "M")
+    months = np.arange(
+        np.datetime64(first, "M"), ds["time"].values[-1].astype("datetime64[M]") + month
+    )
+    ends = (months + month).astype("datetime64[D]") - np.timedelta64(1, "D")
+    values = []
+    for m, end in zip(months, ends, strict=True):
+        one = observations.Observation(str(end), "", 0.0, 1.0, "", output, period_start=str(m))
+        pred = calibration.predict(ds, one)
+        if pred is None:
+            raise ValueError(f"the results cannot compute model output {output!r}")
+        values.append(pred)
+    return xr.DataArray(
+        np.column_stack(values),
+        dims=("draw", "time"),
+        coords={"draw": ds["draw"], "time": ends.astype("datetime64[ns]")},
+    )

@@ -18,6 +18,7 @@ References
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +39,11 @@ PALETTE: tuple[str, ...] = (
 )
 TECH_COLORS: dict[str, str] = {"any": PALETTE[0], "terminal": PALETTE[1], "agent": PALETTE[2]}
 TARGET_COLOR = "black"
+#: Prior (every draw counted equally) against posterior (draws weighted by the observations).
+PRIOR_COLOR = "#767676"
+POSTERIOR_COLOR = PALETTE[0]
+#: One marker per scenario or series, so that colour is never the only cue.
+MARKERS: tuple[str, ...] = ("o", "s", "^", "D", "v", "P", "X", "*")
 DIVERGING = "RdBu"
 SEQUENTIAL = "cividis"
 MISSING_COLOR = "#DDDDDD"
@@ -53,6 +59,14 @@ METRIC_LABELS: dict[str, str] = {
     "internet_users": "internet users",
     "firms": "firms (by count)",
     "firm_employment": "firms (by employment)",
+}
+#: Observed series of sim/data/observations.csv, as a chart legend names them.
+SERIES_LABELS: dict[str, str] = {
+    "genai_users_share": "CNNIC: generative-AI users",
+    "firms_started_ai_agents_share": "IDC survey: firms that started using AI agents",
+    "ai_pc_share_of_shipments_cn": "AI PCs, share of PCs shipped (China)",
+    "ai_phone_share_of_shipments_cn": "AI phones, share of phones shipped (China)",
+    "genai_phone_share_of_shipments_global": "GenAI phones, share of phones shipped (world)",
 }
 KEY_AREA_LABELS: dict[str, str] = {
     "science": "Science",
@@ -107,6 +121,30 @@ RC: dict[str, Any] = {
 def label(key: str, table: dict[str, str]) -> str:
     """Readable label of a coordinate value; unknown values keep their name, underscores spaced."""
     return table.get(key, key.replace("_", " "))
+
+
+_NUMERALS = {c: i for i, c in enumerate("一二三四五六七八九十", start=1)}
+_CJK_NUMBER = re.compile("[一二三四五六七八九十]+")
+_CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
+
+
+def _cjk_number(text: str) -> int:
+    """``'九'`` -> 9, ``'十四'`` -> 14, ``'二十'`` -> 20 (up to 99)."""
+    if "十" not in text:
+        return _NUMERALS[text]
+    tens, _, units = text.partition("十")
+    return 10 * (_NUMERALS[tens] if tens else 1) + (_NUMERALS[units] if units else 0)
+
+
+def plain(text: str) -> str:
+    """A scenario title as the charts can print it (no CJK font is assumed): the opinion's
+    section numbers in Chinese numerals become ``§`` numbers, ``'AI for science (二(一))'`` ->
+    ``'AI for science (§2.1)'``; any other CJK character is dropped."""
+    out = _CJK_NUMBER.sub(lambda m: f"§{_cjk_number(m.group())}", text)
+    out = re.sub(
+        r"§(\d+)\(§(\d+)\)(\d*)", lambda m: f"§{m[1]}.{m[2]}" + (f".{m[3]}" if m[3] else ""), out
+    )
+    return re.sub(r"\s+", " ", _CJK.sub("", out)).strip()
 
 
 def pct(x: float, *, decimals: int = 0) -> str:
