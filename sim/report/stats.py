@@ -15,11 +15,10 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 from numpy.typing import ArrayLike, NDArray
-from scipy import stats
 
 from sim import calibration, observations
 from sim.spec import ConfigError, Target
-from sim.targets import share_at, targets_of
+from sim.targets import evaluate, wilson_interval_ess
 
 
 def draw_weights(ds: xr.Dataset) -> NDArray[np.float64] | None:
@@ -113,22 +112,9 @@ def weighted_quantile(da: xr.DataArray, q: Sequence[float], ds: xr.Dataset) -> x
 
 
 def wilson(p: float, n: float, *, confidence: float = 0.95) -> tuple[float, float]:
-    """Wilson score interval for a proportion ``p`` observed over ``n`` (possibly effective) trials.
-
-    The closed form of :func:`sim.targets.wilson_interval`, which needs an integer count; with
-    weighted draws ``n`` is Kish's effective number of draws.
-
-    References
-    ----------
-    .. [1] Wilson, E. B. (1927). Probable inference, the law of succession, and statistical
-       inference. JASA 22(158), 209-212.
-    """
-    z = stats.norm.ppf(0.5 + confidence / 2.0)
-    denom = 1.0 + z**2 / n
-    centre = (p + z**2 / (2.0 * n)) / denom
-    half = z * np.sqrt(p * (1.0 - p) / n + z**2 / (4.0 * n**2)) / denom
-    # Mathematically lo <= p <= hi; keep it so in floating point at p = 0 or 1.
-    return max(0.0, min(p, float(centre - half))), min(1.0, max(p, float(centre + half)))
+    """Wilson interval of a (possibly weighted) proportion ``p`` over ``n`` (effective) draws:
+    :func:`sim.targets.wilson_interval_ess`, the one formula the summary uses too."""
+    return wilson_interval_ess(p, n, confidence=confidence)
 
 
 @dataclass(frozen=True)
@@ -158,20 +144,21 @@ class TargetOdds:
 
 
 def odds(ds: xr.Dataset, targets: Sequence[Target] | None = None) -> list[TargetOdds]:
-    """Odds of each target of ``ds`` (its recorded targets by default).
-
-    Without draw weights the numbers equal :func:`sim.targets.evaluate`'s.
-    """
+    """Odds of each target of ``ds`` (its recorded targets by default): :func:`sim.targets.evaluate`
+    with the run's draw weights (none when calibration is off or refused)."""
     w = draw_weights(ds)
-    out = []
-    for t in targets or targets_of(ds):
-        s = share_at(ds, t).transpose("draw").values.astype(np.float64)
-        hit = (s > t.threshold).astype(np.float64)
-        p = float(hit.mean()) if w is None else float(np.sum(w * hit))
-        n_eff = effective_draws(w, s.size)
-        p05, med, p95 = quantile(s, [0.05, 0.5, 0.95], w=w)
-        out.append(TargetOdds(t, p, wilson(p, n_eff), float(med), float(p05), float(p95), n_eff))
-    return out
+    return [
+        TargetOdds(
+            o.target,
+            o.p_hit,
+            o.ci95,
+            o.share_median,
+            o.share_p05,
+            o.share_p95,
+            effective_draws(w, o.n),
+        )
+        for o in evaluate(ds, None if targets is None else tuple(targets), weights=w)
+    ]
 
 
 def crossing_year(ds: xr.Dataset, threshold: float, *, metric: str, tech: str) -> xr.DataArray:
