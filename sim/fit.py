@@ -44,7 +44,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.stats import qmc
 
-from sim.rules import bass_share
+from sim.rules import ai_share_of_new_devices, bass_share
 
 Model = Literal["bass", "logistic", "gompertz"]
 MODELS: tuple[str, ...] = ("bass", "logistic", "gompertz")
@@ -64,7 +64,8 @@ def logistic_share(t: ArrayLike, m: ArrayLike, k: ArrayLike, t_mid: ArrayLike) -
     t_mid : array_like
         Decimal year at which the share reaches ``m / 2``.
     """
-    return m / (1.0 + np.exp(-np.multiply(k, np.subtract(t, t_mid))))
+    # The same logistic as the AI share of new devices in the replacement rule: one formula.
+    return ai_share_of_new_devices(t, mid=t_mid, slope=k, top=m)
 
 
 def gompertz_share(t: ArrayLike, m: ArrayLike, k: ArrayLike, t_mid: ArrayLike) -> NDArray:
