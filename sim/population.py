@@ -16,12 +16,10 @@ from numpy.typing import NDArray
 from scipy import optimize, special
 
 from sim import data
-from sim.spec import METRICS, PopulationSpec
+from sim.spec.model import PopulationSpec
 from sim.streams import population_rng
-
-PERSON_GROUPS: tuple[str, ...] = ("urban_under60", "urban_60plus", "rural_under60", "rural_60plus")
-SIZE_CLASSES: tuple[str, ...] = ("micro", "small", "medium", "large")
-PEOPLE, FIRMS = 0, 1
+from sim.vocab import FIRMS, METRICS, PERSON_GROUPS, SIZE_CLASSES
+from sim.vocab import PEOPLE as PEOPLE  # re-exported beside FIRMS for the engines
 
 
 @dataclass(frozen=True, eq=False)
@@ -48,7 +46,7 @@ class Population:
     cell_n : ndarray of int, shape (n_cells,)
         Agents in each cell (all >= 1).
     cell_weight : ndarray, shape (n_cells, 4)
-        Real units the cell's agents stand for, per metric in ``sim.spec.METRICS`` order:
+        Real units the cell's agents stand for, per metric in ``sim.vocab.METRICS`` order:
         persons, internet users, firms, firm employment.
     agent_cell : ndarray of int, shape (n_agents,)
         Cell of each agent, sorted ascending.
