@@ -39,14 +39,17 @@ class Reader:
         self.where, self.prefix = where, prefix
 
     def key(self, k: str) -> str:
+        """The full dotted key of ``k`` under this reader's prefix."""
         if not self.prefix or not k:
             return self.prefix or str(k)
         return f"{self.prefix}.{k}"
 
     def fail(self, k: str, problem: str) -> ConfigError:
+        """The error to raise for ``problem`` at key ``k``."""
         return ConfigError(self.where, self.key(k), problem)
 
     def mapping(self, value: Any, k: str) -> Mapping[str, Any]:
+        """``value`` as a mapping (``None`` is empty)."""
         if value is None:
             return {}
         if not isinstance(value, Mapping):
@@ -54,6 +57,7 @@ class Reader:
         return value
 
     def known(self, m: Mapping[str, Any], allowed: Sequence[str], k: str = "") -> None:
+        """Fail on the first key of ``m`` (under ``k``) that is not in ``allowed``."""
         for name in m:
             if name not in allowed:
                 raise ConfigError(
@@ -72,6 +76,7 @@ class Reader:
         integer: bool = False,
         lo_open: bool = False,
     ) -> float:
+        """A finite number (or an integer) in ``[lo, hi]``, or ``(lo, hi]`` when ``lo_open``."""
         ok_type = isinstance(value, int) if integer else isinstance(value, int | float)
         if isinstance(value, bool) or not ok_type or (not integer and not math.isfinite(value)):
             kind = "an integer" if integer else "a number"
@@ -83,16 +88,19 @@ class Reader:
         return int(value) if integer else float(value)
 
     def choice(self, value: Any, allowed: Sequence[str], k: str) -> str:
+        """``value``, which must be one of ``allowed``."""
         if value not in allowed:
             raise self.fail(k, f"{value!r} is not allowed; allowed: {', '.join(allowed)}")
         return value
 
     def boolean(self, value: Any, k: str) -> bool:
+        """``value``, which must be true or false."""
         if not isinstance(value, bool):
             raise self.fail(k, f"expected true or false, got {value!r}")
         return value
 
     def names(self, value: Any, allowed: Sequence[str], k: str) -> tuple[str, ...]:
+        """A list of names, each one of ``allowed`` (``None`` is empty)."""
         if value is None:
             return ()
         if isinstance(value, str) or not isinstance(value, Sequence):
@@ -102,6 +110,7 @@ class Reader:
         return tuple(value)
 
     def month(self, value: Any, k: str) -> tuple[int, int]:
+        """A month written ``YYYY-MM``, as (year, month)."""
         try:
             y, m = (int(x) for x in str(value).split("-"))
             if not 1 <= m <= 12:
@@ -218,6 +227,7 @@ class Tables:
 
 
 def load_tables() -> Tables:
+    """Province and sector names from the shipped data tables."""
     return Tables(tuple(data.provinces()["province"]), tuple(data.sectors()["sector"]))
 
 

@@ -41,6 +41,7 @@ class Overlay:
 
     @property
     def name(self) -> str:
+        """The scenario's name (the file's stem)."""
         return self.scenario.name
 
     def section(self, key: str) -> Mapping[str, Any]:
@@ -49,6 +50,7 @@ class Overlay:
 
 
 def scenario_names(scenarios_dir: Path) -> tuple[str, ...]:
+    """Names of the scenario files in ``scenarios_dir``, sorted."""
     return tuple(sorted(p.stem for p in scenarios_dir.glob("*.yaml")))
 
 

@@ -68,6 +68,7 @@ _SHOCK_RANGE = {"jump": (0.0, math.inf), "depth": (0.0, 1.0), "cut": (0.0, 1.0)}
 
 
 def validate_engine(r: Reader, raw: Any) -> str:
+    """The engine that runs the spec."""
     return r.choice(raw, ENGINES, "")
 
 
@@ -117,6 +118,7 @@ def _scale_out(r: Reader, m: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def validate_time(r: Reader, raw: Any) -> TimeSpec:
+    """The simulated months, ``start`` to ``end``."""
     m = r.mapping(raw, "")
     r.known(m, ("start", "end"))
     start, end = r.month(m.get("start"), "start"), r.month(m.get("end"), "end")
@@ -128,6 +130,7 @@ def validate_time(r: Reader, raw: Any) -> TimeSpec:
 
 
 def validate_population(r: Reader, raw: Any) -> PopulationSpec:
+    """Kind and size of the synthetic population, and the firm size classes."""
     pop = r.mapping(raw, "")
     r.known(
         pop,
@@ -286,6 +289,7 @@ def validate_levers(
         for ch, praw in effects.items():
             pname = f"lever.{lname}.{ch}"
             effect_priors[pname] = read_prior(er, pname, praw)
+            # Scenario overrides name effect priors by their full parameter name.
             if pname in s_over:
                 effect_priors[pname] = read_prior(Reader(sr.where, "priors"), pname, s_over[pname])
         base = r.mapping(lev_raw.get(lname), lname)
@@ -444,6 +448,7 @@ def validate_costs(pr: Reader, raw: Any, *, overlay: Overlay) -> Costs:
 
 
 def validate_targets(r: Reader, raw: Any, time: TimeSpec) -> tuple[Target, ...]:
+    """The targets whose odds are reported, each ending within the simulated months."""
     if not isinstance(raw, Sequence) or isinstance(raw, str) or not raw:
         raise r.fail("", "expected a non-empty list of {year, threshold, metric, tech}")
     targets = []
