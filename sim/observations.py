@@ -187,9 +187,11 @@ def load(path: Path | str | None = None) -> tuple[Observation, ...]:
     path = Path(path)
     if not path.is_file():
         raise ConfigError(str(path), "", "observations file not found")
-    try:
-        with path.open(encoding="utf-8", newline="") as f:
+    try:  # utf-8-sig: a spreadsheet's byte-order mark is not part of the first column's name
+        with path.open(encoding="utf-8-sig", newline="") as f:
             rows = list(csv.reader(f))
     except (UnicodeDecodeError, csv.Error) as exc:
         raise ConfigError(str(path), "", f"not a readable CSV file ({exc})") from None
+    except OSError as exc:
+        raise ConfigError(str(path), "", f"cannot read: {exc.strerror or exc}") from None
     return _parse(rows, str(path))

@@ -8,7 +8,8 @@ functions below read the pieces that several sections share: priors, yearly sche
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,9 @@ from sim.vocab import DISTS, KEY_AREAS, KINDS, REGIONS, SIZE_CLASSES, ConfigErro
 
 #: Last month that a run may simulate.
 MAX_END = (2035, 12)
+#: Month of the starting state: the priors ``*.s0_*`` are end-2024 data, so a run starts the month
+#: after (``time.start``).
+ANCHOR = (2024, 12)
 _PROB_PARAMS = ("terminal.m", "agent.m")
 
 
@@ -120,12 +124,53 @@ class Reader:
         return y, m
 
 
+class _Loader(yaml.SafeLoader):
+    """PyYAML's safe loader, strict where a planner would be surprised: a key written twice is an
+    error (not the last value silently), and ``1e308`` is a number, as in YAML 1.2 (YAML 1.1
+    wants a dot, ``1.0e308``, and reads ``1e308`` as text)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        seen = set()
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=True)
+            if isinstance(key, Hashable) and key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r}", key_node.start_mark
+                )
+            seen.add(key if isinstance(key, Hashable) else id(key_node))
+        return super().construct_mapping(node, deep=deep)
+
+
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+    list("-+0123456789"),
+)
+
+
 def load_yaml(path: Path) -> Mapping[str, Any]:
-    """Read a YAML mapping, turning every failure into a one-line :class:`ConfigError`."""
+    """Read a YAML mapping, turning every failure into a one-line :class:`ConfigError`.
+
+    A key written twice in one mapping is an error; a UTF-8 byte-order mark is allowed.
+    """
     if not path.is_file():
         raise ConfigError(str(path), "", "file not found")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            str(path),
+            "",
+            f"not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset {exc.start})",
+        ) from None
+    except OSError as exc:
+        raise ConfigError(
+            str(path), "", f"cannot read: {exc.strerror or type(exc).__name__}"
+        ) from None
+    try:
+        raw = yaml.load(text, Loader=_Loader)  # a SafeLoader: plain data only
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -208,12 +253,13 @@ def read_schedule(r: Reader, raw: Any, k: str) -> tuple[tuple[int, float], ...]:
     m = r.mapping(raw, k)
     out = []
     for year, level in m.items():
-        try:
-            y = int(year)
-        except (TypeError, ValueError):
-            y = None
-        if y is None or isinstance(year, bool) or not 2000 <= y <= MAX_END[0]:
-            raise r.fail(f"{k}.{year}", f"not a year; allowed: years 2000-{MAX_END[0]}")
+        # A year is a whole number: 2026.5 is refused, not truncated to 2026.
+        whole = (isinstance(year, int) and not isinstance(year, bool)) or (
+            isinstance(year, str) and year.strip().isdigit()
+        )
+        y = int(year) if whole else None
+        if y is None or not 2000 <= y <= MAX_END[0]:
+            raise r.fail(f"{k}.{year}", f"not a year; allowed: whole years 2000-{MAX_END[0]}")
         out.append((y, r.number(level, f"{k}.{year}", 0.0, 100.0)))
     return tuple(sorted(out))
 
