@@ -57,7 +57,8 @@ def build_spec(
     def reader(top: str) -> Reader:
         return Reader(sources.get(top, "conf/config.yaml"), top)
 
-    Reader("conf/config.yaml").known(cfg, TOP_KEYS)
+    for top in cfg:  # a key added on the command line (+key=...) is blamed on it
+        Reader(sources.get(top, "conf/config.yaml")).known({top: None}, TOP_KEYS)
     engine = sec.validate_engine(reader("engine"), cfg.get("engine", "core"))
     tables = load_tables()
     overlay = validate_scenario(cfg, scenarios_dir=scenarios_dir, sources=sources)
@@ -75,7 +76,12 @@ def build_spec(
     priors = sec.check_priors(pr, {**priors, **effects}, rules=rules, fixed=fixed)
     programmes = validate_programmes(overlay, tables)
     shocks = sec.validate_shocks(
-        reader("shocks"), cfg.get("shocks"), pr, praw.get("shocks"), overlay=overlay
+        reader("shocks"),
+        cfg.get("shocks"),
+        pr,
+        praw.get("shocks"),
+        overlay=overlay,
+        start=time.start,
     )
     costs = sec.validate_costs(pr, praw.get("costs"), overlay=overlay)
     targets = sec.validate_targets(reader("targets"), cfg.get("targets"), time)

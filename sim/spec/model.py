@@ -216,6 +216,8 @@ class MCSpec:
     keep: tuple[Keep, ...] = KEEP
     #: Skip the chunks already finished in the run folder.
     resume: bool = False
+    #: Replace a finished run in the run folder (whole); without it such a folder is refused.
+    overwrite: bool = False
 
 
 @dataclass(frozen=True)

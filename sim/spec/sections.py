@@ -31,6 +31,7 @@ from sim.spec.model import (
     TimeSpec,
 )
 from sim.spec.reader import (
+    ANCHOR,
     MAX_END,
     Reader,
     Tables,
@@ -62,7 +63,7 @@ from sim.vocab import (
     ConfigError,
 )
 
-_SCALE_OUT = ("backend", "workers", "scheduler", "keep", "resume")
+_SCALE_OUT = ("backend", "workers", "scheduler", "keep", "resume", "overwrite")
 #: Allowed support of each shock parameter (effects that cut a rate must stay in [0, 1]).
 _SHOCK_RANGE = {"jump": (0.0, math.inf), "depth": (0.0, 1.0), "cut": (0.0, 1.0)}
 
@@ -94,7 +95,8 @@ def validate_mc(r: Reader, raw: Any, ur: Reader, unc_raw: Any) -> MCSpec:
 
 
 def _scale_out(r: Reader, m: Mapping[str, Any]) -> dict[str, Any]:
-    """The ``mc`` keys that choose where chunks run, what is kept and whether to resume."""
+    """The ``mc`` keys that choose where chunks run, what is kept, whether to resume and whether
+    to replace a finished run."""
     backend = r.choice(m.get("backend", "serial"), BACKENDS, "backend")
     workers, scheduler = m.get("workers"), m.get("scheduler")
     if workers is not None:
@@ -114,6 +116,7 @@ def _scale_out(r: Reader, m: Mapping[str, Any]) -> dict[str, Any]:
         "scheduler": None if scheduler is None else scheduler.strip(),
         "keep": tuple(k for k in KEEP if k in keep),
         "resume": r.boolean(m.get("resume", False), "resume"),
+        "overwrite": r.boolean(m.get("overwrite", False), "overwrite"),
     }
 
 
@@ -122,11 +125,25 @@ def validate_time(r: Reader, raw: Any) -> TimeSpec:
     m = r.mapping(raw, "")
     r.known(m, ("start", "end"))
     start, end = r.month(m.get("start"), "start"), r.month(m.get("end"), "end")
-    if start < (2020, 1) or start > end:
-        raise r.fail("start", f"{start[0]}-{start[1]:02d} must be after 2020-01 and not after end")
+    first = _month_after(ANCHOR)
+    if start != first:
+        # The state before the first month is the data's (end 2024): an earlier start would re-date
+        # it, a later one would skip the months (and the observed events) in between.
+        raise r.fail(
+            "start",
+            f"{start[0]}-{start[1]:02d} is not allowed; the starting state is end-"
+            f"{ANCHOR[0]} data (priors *.s0_*), so runs start in {first[0]}-{first[1]:02d}",
+        )
+    if end < start:
+        raise r.fail("end", f"{end[0]}-{end[1]:02d} is before time.start {start[0]}-{start[1]:02d}")
     if end > MAX_END:
         raise r.fail("end", f"{end[0]}-{end[1]:02d} is too late; allowed: up to 2035-12")
     return TimeSpec(start, end)
+
+
+def _month_after(month: tuple[int, int]) -> tuple[int, int]:
+    y, m = month
+    return (y + 1, 1) if m == 12 else (y, m + 1)
 
 
 def validate_population(r: Reader, raw: Any) -> PopulationSpec:
@@ -337,17 +354,24 @@ def _check_rule_parameters(r: Reader, priors: Mapping[str, Prior], rules: RuleSp
 
 
 def validate_shocks(
-    r: Reader, raw: Any, pr: Reader, defs: Any, *, overlay: Overlay
+    r: Reader,
+    raw: Any,
+    pr: Reader,
+    defs: Any,
+    *,
+    overlay: Overlay,
+    start: tuple[int, int] = (2025, 1),
 ) -> tuple[Shock, ...]:
     """Shocks from their priors (``priors.shocks``, read by ``pr``), switched on or off by
     ``shocks.mode``, then overridden by the scenario's ``shocks`` (numbers or priors, and scheduled
-    months ``at``). Observed events (``shocks.history``) are scheduled in every scenario."""
+    months ``at``). Observed events (``shocks.history``) are scheduled in every scenario. A
+    scheduled month before ``start`` (``time.start``) is refused: the run would drop it."""
     m = r.mapping(raw, "")
     r.known(m, ("mode", "history"))
     mode = r.choice(m.get("mode", "none"), ("none", "stochastic"), "mode")
     defs = pr.mapping(defs, "shocks")
     over_all = overlay.section("shocks")
-    history = _history(r, m.get("history"))
+    history = _history(r, m.get("history"), start)
     pr.known(defs, SHOCKS, "shocks")
     overlay.reader.known(over_all, SHOCKS, "shocks")
     out = []
@@ -358,7 +382,9 @@ def validate_shocks(
         overlay.reader.known(over, (*SHOCK_PARAMS[kind], "at"), f"shocks.{kind}")
         if not d and not over and mode == "none" and kind not in history:
             continue
-        out.append(_shock(kind, d, over, pr, mode=mode, overlay=overlay, history=history))
+        out.append(
+            _shock(kind, d, over, pr, mode=mode, overlay=overlay, history=history, start=start)
+        )
     return tuple(out)
 
 
@@ -371,6 +397,7 @@ def _shock(
     mode: str,
     overlay: Overlay,
     history: Mapping[str, tuple[tuple[int, int], ...]],
+    start: tuple[int, int],
 ) -> Shock:
     """One kind of shock from its priors ``d`` and the scenario's overrides ``over``."""
     params = SHOCK_PARAMS[kind]
@@ -397,6 +424,7 @@ def _shock(
         y, mo = sr.month(v, f"shocks.{kind}.at")
         if not 2000 <= y <= MAX_END[0]:
             raise sr.fail(f"shocks.{kind}.at", f"{v!r}: allowed: months of years 2000-{MAX_END[0]}")
+        _after_start(sr, f"shocks.{kind}.at", (y, mo), start)
         at.append((y, mo))
     at.extend(history.get(kind, ()))
     return Shock(
@@ -409,7 +437,7 @@ def _shock(
     )
 
 
-def _history(r: Reader, raw: Any) -> dict[str, tuple[tuple[int, int], ...]]:
+def _history(r: Reader, raw: Any, start: tuple[int, int]) -> dict[str, tuple[tuple[int, int], ...]]:
     """Observed events (``shocks.history``: kind -> months 'YYYY-MM'), which happen in every draw
     of every scenario."""
     m = r.mapping(raw, "history")
@@ -419,7 +447,19 @@ def _history(r: Reader, raw: Any) -> dict[str, tuple[tuple[int, int], ...]]:
         if isinstance(months, str) or not isinstance(months, Sequence):
             raise r.fail(f"history.{kind}", f"expected a list of months 'YYYY-MM', got {months!r}")
         out[kind] = tuple(r.month(v, f"history.{kind}") for v in months)
+        for month in out[kind]:
+            _after_start(r, f"history.{kind}", month, start)
     return out
+
+
+def _after_start(r: Reader, k: str, month: tuple[int, int], start: tuple[int, int]) -> None:
+    """Fail on an event scheduled before the first simulated month: the run would drop it."""
+    if month < start:
+        raise r.fail(
+            k,
+            f"{month[0]}-{month[1]:02d} is before time.start {start[0]}-{start[1]:02d}; "
+            "the run would drop it",
+        )
 
 
 def validate_costs(pr: Reader, raw: Any, *, overlay: Overlay) -> Costs:
