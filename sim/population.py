@@ -120,6 +120,8 @@ class Population:
 
 def _systematic(weights: NDArray[np.float64], n: int, rng: np.random.Generator) -> NDArray:
     """Systematic PPS sample: ``n`` cell indices drawn with probability proportional to weight."""
+    if n == 0:  # a tiny population can leave a stratum empty
+        return np.zeros(0, dtype=np.intp)
     cum = np.cumsum(weights)
     points = (rng.random() + np.arange(n)) * (cum[-1] / n)
     return np.minimum(np.searchsorted(cum, points, side="right"), weights.size - 1)

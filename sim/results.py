@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from importlib import metadata
@@ -41,6 +40,7 @@ from sim import costs
 from sim.engine.core import ChunkResult
 from sim.engine.shocks import event_variables
 from sim.population import Population
+from sim.runfolder import temp_beside
 from sim.spec import METRICS, SHOCKS, TECH_COORDS, Spec
 
 SCHEMA = "aiplus-sim/results/1"
@@ -174,7 +174,10 @@ def to_dataset(
         arrays = [getattr(c, field) for c in chunks]
         if any(a is None for a in arrays):
             return None
-        return arrays[0] if len(arrays) == 1 else np.concatenate(arrays)
+        a = arrays[0] if len(arrays) == 1 else np.concatenate(arrays)
+        # Float32 sums can land a hair outside [0, 1] at saturation (1.0000018); a share cannot,
+        # and a threshold of 1.0 must not be "hit". In place: these arrays are the run's own.
+        return np.clip(a, 0.0, 1.0, out=a)
 
     detail = {
         "share_province": ("draw", "year", "tech", "metric", "province"),
@@ -219,8 +222,7 @@ def to_dataset(
 def write(ds: xr.Dataset, path: Path) -> None:
     """Write ``ds`` to netCDF at ``path`` atomically: a reader never sees a half-written file."""
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
+    tmp = temp_beside(path)
     try:
         ds.to_netcdf(tmp, engine="h5netcdf")
         os.replace(tmp, path)
@@ -238,6 +240,10 @@ def read(path: Path) -> xr.Dataset:
 def write_text(text: str, path: Path) -> None:
     """Write a small text file atomically."""
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    tmp = temp_beside(path)
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise

@@ -9,10 +9,9 @@ configuration are never taken for this one's.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
-import shutil
-import tempfile
 import zipfile
 from dataclasses import replace
 from pathlib import Path
@@ -21,6 +20,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sim.engine.core import ChunkResult
+from sim.runfolder import temp_beside
 from sim.spec import ConfigError, Spec
 
 #: Version of the chunk-file layout; part of every fingerprint.
@@ -38,11 +38,14 @@ _UNREADABLE = (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile)
 def spec_key(spec: Spec) -> str:
     """Fingerprint of everything that decides a run's numbers.
 
-    Where chunks run (backend, workers, scheduler), whether the run resumes, and the scenario's
-    title and description do not change any number, so they are left out; every other field of
-    the spec (seed, draws, chunk size, population, priors, levers, rules, ...) is in.
+    Where chunks run (backend, workers, scheduler), whether the run resumes or replaces a finished
+    one, and the scenario's title and description do not change any number, so they are left out;
+    every other field of the spec (seed, draws, chunk size, population, priors, levers, rules, ...)
+    is in.
     """
-    mc = replace(spec.mc, backend="serial", workers=None, scheduler=None, resume=False)
+    mc = replace(
+        spec.mc, backend="serial", workers=None, scheduler=None, resume=False, overwrite=False
+    )
     scenario = replace(spec.scenario, title="", description="")
     text = f"{FORMAT}\n{replace(spec, mc=mc, scenario=scenario)!r}"
     return hashlib.sha256(text.encode()).hexdigest()[:20]
@@ -161,15 +164,15 @@ class ChunkFolder:
         self.folder.mkdir(parents=True, exist_ok=True)
         path = self.path(int(chunk.draws[0]), int(chunk.draws[-1]) + 1)
         arrays = {f: a for f in STORED if (a := getattr(chunk, f)) is not None}
-        fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=f".{path.name}.", suffix=".tmp")
+        tmp = temp_beside(path)
         try:
-            with os.fdopen(fd, "wb") as fh:
+            with open(tmp, "xb") as fh:
                 np.savez(fh, key=np.array(self.key), draws=chunk.draws, **arrays)
                 fh.flush()
                 os.fsync(fh.fileno())
             os.replace(tmp, path)
         except BaseException:
-            Path(tmp).unlink(missing_ok=True)
+            tmp.unlink(missing_ok=True)
             raise
         return path
 
@@ -188,5 +191,11 @@ def chunk_folder(run_folder: Path, spec: Spec) -> ChunkFolder:
 
 
 def remove_chunks(run_folder: Path) -> None:
-    """Delete a run folder's chunk files once its results are safely written."""
-    shutil.rmtree(Path(run_folder) / CHUNKS, ignore_errors=True)
+    """Delete a run folder's chunk files once its results are safely written: the finished
+    chunks and their temporary files, and the chunks folder if nothing else is in it (a file a
+    user put there stays)."""
+    folder = Path(run_folder) / CHUNKS
+    for p in (*folder.glob("draws-*.npz"), *folder.glob(".draws-*.tmp")):
+        p.unlink(missing_ok=True)
+    with contextlib.suppress(OSError):
+        folder.rmdir()
