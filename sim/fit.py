@@ -38,7 +38,7 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NoReturn
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -420,20 +420,48 @@ class InputError(ValueError):
     """A problem with the analyst's file or options, reported in one line."""
 
 
+#: Decimal years a series may be dated in, and predictions asked for.
+YEARS = (1900.0, 2200.0)
+
+
 def read_series(
     path: Path, *, series: str | None = None, until: str | None = None
 ) -> tuple[NDArray, NDArray, NDArray | None]:
     """Read ``t, y, sd`` (sd None when absent) from a CSV with ``date,value[,uncertainty]``
-    (observations format, optionally several ``series``) or ``t,y[,sd]`` columns."""
+    (observations format, optionally several ``series``) or ``t,y[,sd]`` columns.
+
+    Every value must be a finite number (a date ``YYYY-MM-DD`` in a date column) with ``t`` in
+    :data:`YEARS`; a UTF-8 byte-order mark is allowed. Raises :class:`InputError` naming the file,
+    the line and the column otherwise.
+    """
     if not path.is_file():
         raise InputError(f"{path}: file not found")
-    with path.open(encoding="utf-8", newline="") as f:
-        rows = list(csv.DictReader(f))
-    if not rows:
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as f:
+            table = list(csv.reader(f))
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not UTF-8 text (byte offset {exc.start})") from None
+    except (OSError, csv.Error) as exc:
+        raise InputError(f"{path}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
+    if len(table) < 2:
         raise InputError(f"{path}: no rows")
-    cols = set(rows[0])
+    header = [h.strip() for h in table[0]]
+    cols = set(header)
+    if {"date", "value"} <= cols:
+        t_col, y_col, sd_col = "date", "value", "uncertainty"
+    elif {"t", "y"} <= cols:
+        t_col, y_col, sd_col = "t", "y", "sd"
+    else:
+        raise InputError(f"{path}: expected columns date,value[,uncertainty] or t,y[,sd]")
+    rows = []
+    for line, raw in enumerate(table[1:], start=2):
+        if not any(c.strip() for c in raw):
+            continue
+        if len(raw) != len(header):
+            raise InputError(f"{path}: line {line}: {len(raw)} fields for {len(header)} columns")
+        rows.append((line, {h: v.strip() for h, v in zip(header, raw, strict=True)}))
     if "series" in cols:
-        names = sorted({r["series"] for r in rows})
+        names = sorted({r["series"] for _, r in rows})
         if series is None and len(names) > 1:
             raise InputError(
                 f"{path}: several series; choose one with --series: {', '.join(names)}"
@@ -443,31 +471,55 @@ def read_series(
                 raise InputError(
                     f"{path}: --series {series!r} not found; allowed: {', '.join(names)}"
                 )
-            rows = [r for r in rows if r["series"] == series]
+            rows = [(i, r) for i, r in rows if r["series"] == series]
     elif series is not None:
         raise InputError(f"{path}: --series given but the file has no series column")
     if until is not None:
-        if "date" not in cols:
+        if t_col != "date":
             raise InputError(f"{path}: --until needs a date column")
-        rows = [r for r in rows if r["date"] <= until]
-    try:
-        if {"date", "value"} <= cols:
-            t = np.array([decimal_year(r["date"]) for r in rows])
-            y = np.array([float(r["value"]) for r in rows])
-            sd_col = "uncertainty"
-        elif {"t", "y"} <= cols:
-            t = np.array([float(r["t"]) for r in rows])
-            y = np.array([float(r["y"]) for r in rows])
-            sd_col = "sd"
-        else:
-            raise InputError(f"{path}: expected columns date,value[,uncertainty] or t,y[,sd]")
-        sd = np.array([float(r[sd_col]) for r in rows]) if sd_col in cols else None
-    except ValueError as exc:
-        if isinstance(exc, InputError):
-            raise
-        raise InputError(f"{path}: not a number or date ({exc})") from None
+        end = read_date(until, "--until")
+        rows = [(i, r) for i, r in rows if read_date(r["date"], f"{path}: line {i}: date") <= end]
+    if not rows:
+        raise InputError(f"{path}: no rows to fit")
+    t, y, sd = [], [], []
+    for i, r in rows:
+        at = f"{path}: line {i}"
+        t.append(
+            read_date(r[t_col], f"{at}: date") if t_col == "date" else _number(r[t_col], f"{at}: t")
+        )
+        if not YEARS[0] <= t[-1] <= YEARS[1]:
+            raise InputError(f"{at}: {t_col} {r[t_col]}: allowed: years {YEARS[0]:g}-{YEARS[1]:g}")
+        y.append(_number(r[y_col], f"{at}: {y_col}"))
+        if sd_col in cols:
+            sd.append(_number(r[sd_col], f"{at}: {sd_col}"))
+    t, y = np.array(t), np.array(y)
     order = np.argsort(t)
-    return t[order], y[order], None if sd is None else sd[order]
+    return t[order], y[order], np.array(sd)[order] if sd_col in cols else None
+
+
+def read_date(text: str, what: str) -> float:
+    """A ``YYYY-MM-DD`` date as a decimal year (:func:`decimal_year`), or :class:`InputError`."""
+    try:
+        day = np.datetime64(text.strip(), "D")
+        if str(day) != text.strip():
+            raise ValueError
+        year = decimal_year(text.strip())
+    except ValueError:
+        raise InputError(f"{what}: {text!r} is not a date written YYYY-MM-DD") from None
+    if not YEARS[0] <= year <= YEARS[1]:
+        raise InputError(f"{what}: {text!r}: allowed: years {YEARS[0]:g}-{YEARS[1]:g}")
+    return year
+
+
+def _number(text: str, what: str) -> float:
+    """A finite number, or :class:`InputError` naming ``what``."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise InputError(f"{what}: {text!r} is not a number") from None
+    if not np.isfinite(value):
+        raise InputError(f"{what}: {text!r}: expected a finite number")
+    return value
 
 
 def format_fit(fit: CurveFit, t_new: NDArray, level: float) -> str:
@@ -498,9 +550,17 @@ def format_fit(fit: CurveFit, t_new: NDArray, level: float) -> str:
     return "\n".join(lines)
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a bad option is one line (no usage block), exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        print(f"sim.fit: error: {message} (see --help)", file=sys.stderr)
+        sys.exit(2)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m sim.fit``: fit a curve to a CSV series and print parameters and predictions."""
-    ap = argparse.ArgumentParser(prog="python -m sim.fit", description=main.__doc__)
+    ap = _Parser(prog="python -m sim.fit", description=main.__doc__)
     ap.add_argument("file", type=Path, help="CSV: date,value[,uncertainty][,series] or t,y[,sd]")
     ap.add_argument("--model", choices=MODELS, default="bass")
     ap.add_argument("--level", type=float, default=0.9, help="interval probability (0.9)")
@@ -512,7 +572,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if not 0.0 < args.level < 1.0:
             raise InputError(f"--level {args.level}: allowed: between 0 and 1")
+        for at in args.at or ():
+            if not YEARS[0] <= at <= YEARS[1]:  # nan fails too
+                raise InputError(f"--at {at}: allowed: decimal years {YEARS[0]:g}-{YEARS[1]:g}")
         t, y, sd = read_series(args.file, series=args.series, until=args.until)
+        if not np.all((y >= 0.0) & (y <= 1.0)):
+            raise InputError(f"{args.file}: the values must be shares in [0, 1]")
         fit = fit_curve(t, y, args.model, sd=sd, seed=args.seed)
     except (InputError, ValueError) as exc:
         print(f"sim.fit: error: {exc}", file=sys.stderr)

@@ -4,6 +4,7 @@ analysts' command line."""
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import sys
 
@@ -249,3 +250,39 @@ def test_command_line_errors_are_one_line(tmp_path, capsys, args, match):
     assert main([paths.get(a, a) for a in args]) == 2
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 1 and match in lines[0]
+
+
+GOOD = "t,y\n2020,0.05\n2021,0.12\n2022,0.25\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "args", "match"),
+    [
+        ("t,y\n2020,0.05\n2021\n", [], "line 3: 1 fields for 2 columns"),
+        ("t,y\n2020,0.05\n2021,nan\n2022,0.3\n", [], "line 3: y: 'nan': expected a finite"),
+        ("t,y\n2020,0.05\n1e300,0.2\n", [], "line 3: t 1e300: allowed: years"),
+        ("t,y\n-1e300,0.05\n2021,0.2\n", [], "line 2: t -1e300: allowed: years"),
+        ("t,y\n2020,0.05\n2021,abc\n", [], "line 3: y: 'abc' is not a number"),
+        ("t,y\n2020,0.05\n2021,1.5\n", [], "shares in [0, 1]"),
+        (b"t,y\n2020,\xff\n", [], "not UTF-8"),
+        ("date,value\n2024-12-31,0.1\n2025-06-30,0.3\n", ["--until", "garbage"], "--until"),
+        ("date,value\n2024-12-31,0.1\nsoon,0.3\n", [], "line 3: date: 'soon' is not a date"),
+        (GOOD, ["--at", "nan"], "--at nan: allowed"),
+        (GOOD, ["--at", "1e300"], "--at 1e+300: allowed"),
+        (GOOD, ["--bogus"], "unrecognized arguments: --bogus"),
+    ],
+)
+def test_command_line_refuses_bad_rows_and_options_in_one_line(tmp_path, capsys, text, args, match):
+    p = tmp_path / "s.csv"
+    p.write_bytes(text if isinstance(text, bytes) else text.encode())
+    with pytest.raises(SystemExit) if "--bogus" in args else contextlib.nullcontext():
+        assert main([str(p), *args]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("sim.fit: error: ") and match in lines[0], lines
+
+
+def test_command_line_reads_a_file_with_a_byte_order_mark(tmp_path, capsys):
+    p = tmp_path / "s.csv"
+    p.write_bytes(b"\xef\xbb\xbf" + GOOD.encode())
+    assert main([str(p), "--at", "2026"]) == 0
+    assert "bass fit to 3 points" in capsys.readouterr().out
