@@ -1,29 +1,38 @@
 """Command line: ``python -m sim [scenario=NAME] [key=value ...]`` (Hydra overrides).
 
 ``python -m sim compare=REF,NAME,...`` runs several scenarios with common random numbers and
-compares each with the first; ``python -m sim --list-scenarios`` names the shipped scenarios.
-Inputs are validated before Hydra creates a run folder, so a bad input prints one line, exits with
-status 2 and leaves no output behind. Finished chunks go to ``RUN_FOLDER/chunks`` as they complete
-and are removed once ``results.nc`` is written; ``mc.resume=true hydra.run.dir=RUN_FOLDER``
-finishes an interrupted run.
+compares each with the first; ``python -m sim -m KEY=A,B ...`` sweeps (:mod:`sim.sweep`);
+``python -m sim --list-scenarios`` names the shipped scenarios.
+
+The whole configuration (every run of a sweep, every scenario of a comparison, the run folder, a
+Dask scheduler's address) is validated before anything is written, so a bad input prints one
+line, exits with status 2 and leaves no output behind. A run is built in ``RUN_FOLDER.partial``
+and renamed to ``RUN_FOLDER`` when complete (:mod:`sim.runfolder`); a folder holding a finished
+run is replaced only with ``mc.overwrite=true``. Finished chunks go to ``RUN_FOLDER.partial/chunks``
+as they complete; after Ctrl-C (exit status 130) or a crash, ``mc.resume=true
+hydra.run.dir=RUN_FOLDER`` finishes the run.
 """
 
 from __future__ import annotations
 
-import copy
 import json
+import re
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import hydra
+import yaml
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
-from sim import calibration, comparison, paths, results, targets
-from sim.config import compose_config, load_spec, to_spec
-from sim.engine import simulate, storage
+from sim import calibration, comparison, paths, results, runfolder, sweep, targets
+from sim.config import compose_config, is_sweep, load_spec, run_dir, sweep_jobs, to_spec
+from sim.engine import backends, simulate, storage
 from sim.report import write_comparison_report, write_report
-from sim.spec import ConfigError, scenario_titles
+from sim.spec import ConfigError, Spec, scenario_titles
 
 PROG = "aiplus-sim"
 
@@ -101,13 +110,11 @@ def format_comparison(comp: dict) -> str:
     return "\n".join(lines)
 
 
-def _compare(cfg: DictConfig, overrides: list[str], out: Path) -> None:
-    """Run each scenario of ``cfg.compare`` and compare it with the first."""
+def _compare(specs: tuple[Spec, ...], out: Path) -> None:
+    """Run each scenario of a comparison (``specs``, validated before the folder was made) and
+    compare it with the first."""
     runs = []
-    for name in cfg.compare:
-        one = copy.deepcopy(cfg)
-        one.scenario = str(name)
-        spec = to_spec(one, overrides)
+    for spec in specs:
         ds = simulate(spec)
         folder = out / spec.scenario.name
         folder.mkdir(parents=True, exist_ok=True)
@@ -117,9 +124,8 @@ def _compare(cfg: DictConfig, overrides: list[str], out: Path) -> None:
         runs.append(ds)
     comp = comparison.compare(runs)
     results.write_text(json.dumps(comp, indent=2) + "\n", out / "comparison.json")
-    write_comparison_report(comp, out, charts=spec.report)
+    write_comparison_report(comp, out, charts=specs[0].report)
     print(format_comparison(comp))
-    print(f"results: {out}")
 
 
 def format_calibration(summary: dict) -> str:
@@ -147,40 +153,49 @@ def format_calibration(summary: dict) -> str:
     return "\n".join(lines)
 
 
-def _task(cfg: DictConfig) -> None:
-    hc = HydraConfig.get()
-    try:
-        spec = to_spec(cfg, list(hc.overrides.task))
-    except ConfigError as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
-        sys.exit(2)
-    out = Path(hc.runtime.output_dir)
+def _task(cfg: DictConfig, specs: tuple[Spec, ...]) -> None:
+    """Hydra's task: run ``specs`` (validated before Hydra made the folder, so relative paths
+    hold under ``hydra.job.chdir=true``) in the folder Hydra made."""
+    out = Path(HydraConfig.get().runtime.output_dir)
     plain = OmegaConf.to_container(cfg, resolve=True)
     results.write_text(OmegaConf.to_yaml(OmegaConf.create(plain)), out / "config.yaml")
     if cfg.get("compare"):
-        _compare(cfg, list(hc.overrides.task), out)
+        _compare(specs, out)
         return
+    spec = specs[0]
     try:
         ds = simulate(spec, folder=out)
-    except ConfigError as exc:  # chunks of another run in the folder, an unreachable scheduler
+    except ConfigError as exc:  # a scheduler that went away after the pre-flight check
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         sys.exit(2)
     ds = calibration.calibrate(ds, spec.calibration)
     summary = targets.summarize(ds)
     results.write(ds, out / "results.nc")
     results.write_text(json.dumps(summary, indent=2) + "\n", out / "summary.json")
-    storage.remove_chunks(out)  # results.nc now holds every draw
     write_report(ds, out, charts=spec.report)
+    storage.remove_chunks(out)  # last: a run that fails before this can still resume
     print(format_odds(summary, title=spec.scenario.title))
     if "calibration" in summary:
         print(format_calibration(summary))
-    print(f"results: {out}")
 
 
-def _run_dir(argv: list[str]) -> Path | None:
-    """The run folder named by a ``hydra.run.dir=`` override (a resumable run's), if any."""
-    dirs = [a.split("=", 1)[1] for a in argv if a.startswith("hydra.run.dir=")]
-    return Path(dirs[-1]).expanduser() if dirs else None
+#: Hydra options that only print (help, the config, information): handed to Hydra, nothing runs.
+PRINT_ONLY = (
+    "-h",
+    "--help",
+    "--hydra-help",
+    "-c",
+    "--cfg",
+    "-i",
+    "--info",
+    "--resolve",
+    "-p",
+    "--package",
+    "-sc",
+    "--shell-completion",
+)
+#: Options that ask for a sweep: one run per combination of the swept values (:mod:`sim.sweep`).
+SWEEP = ("-m", "--multirun")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -194,30 +209,171 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         return 0
     argv = [_compare_as_list(a) for a in argv]
-    if not any(a.startswith("-") for a in argv):
-        try:
-            cfg = compose_config(argv)
-            spec = to_spec(cfg, argv)
-            if (run_dir := _run_dir(argv)) is not None:
-                storage.chunk_folder(run_dir, spec).check(resume=spec.mc.resume)
-            # A comparison: every scenario it names must load under the same overrides.
-            compared = list(cfg.get("compare") or ())
-            if compared and any(_key(a) == "scenario" for a in argv):
-                raise ConfigError(
-                    "command line", "compare", "give the scenarios in compare=, not scenario="
-                )
-            rest = [a for a in argv if _key(a) != "compare"]
-            for name in compared:
-                load_spec([*rest, f"scenario={name}"])
-        except ConfigError as exc:
-            print(f"{PROG}: error: {exc}", file=sys.stderr)
-            return 2
-    sys.argv = [sys.argv[0], *argv]
-    run = hydra.main(config_path=str(paths.conf_dir()), config_name="config", version_base="1.3")(
-        _task
-    )
-    run()
+    if any(a.split("=", 1)[0] in PRINT_ONLY for a in argv):
+        _hydra(argv, lambda cfg: None)
+        return 0
+    try:
+        flags = [a for a in argv if a.startswith("-")]
+        for flag in flags:
+            if flag not in (*SWEEP, "-r", "--run"):
+                allowed = "--list-scenarios, -m/--multirun, --help, --hydra-help, --cfg, --info"
+                raise ConfigError("command line", flag, f"unknown option; allowed: {allowed}")
+        overrides = [a for a in argv if not a.startswith("-")]
+        if set(flags) & set(SWEEP) or is_sweep(overrides):
+            return _sweep(overrides)
+        return _single(overrides)
+    except ConfigError as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted; nothing was written", file=sys.stderr)
+        return 130
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """A validated run: its overrides, the specs it runs and the folder it will own."""
+
+    overrides: tuple[str, ...]
+    cfg: DictConfig
+    specs: tuple[Spec, ...]
+    final: Path
+
+    @property
+    def subfolders(self) -> tuple[str, ...]:
+        return tuple(s.scenario.name for s in self.specs) if self.cfg.get("compare") else ()
+
+
+def _validate(overrides: list[str], final: Path | None = None) -> _Plan:
+    """Compose and validate a run's whole configuration, every compared scenario included."""
+    cfg = compose_config(overrides)
+    spec = to_spec(cfg, overrides)
+    # A comparison: every scenario it names must load under the same overrides.
+    compared = list(cfg.get("compare") or ())
+    if compared and any(_key(a) == "scenario" for a in overrides):
+        raise ConfigError(
+            "command line", "compare", "give the scenarios in compare=, not scenario="
+        )
+    rest = [a for a in overrides if _key(a) != "compare"]
+    specs = tuple(load_spec([*rest, f"scenario={name}"]) for name in compared) or (spec,)
+    return _Plan(tuple(overrides), cfg, specs, final or run_dir(cfg))
+
+
+def _check(plan: _Plan) -> None:
+    """What a run needs besides a valid configuration, checked before anything is written: a
+    folder it can own, chunks of this configuration only, a reachable scheduler."""
+    spec = plan.specs[0]
+    runfolder.check(plan.final, overwrite=spec.mc.overwrite)
+    if not plan.subfolders:
+        storage.chunk_folder(runfolder.partial_of(plan.final), spec).check(resume=spec.mc.resume)
+    for s in plan.specs:
+        if s.mc.scheduler is not None:
+            backends.check_scheduler(s.mc.scheduler)
+
+
+def _execute(plan: _Plan) -> None:
+    """Run a checked plan: Hydra writes into the folder's partial sibling, renamed when done."""
+    with runfolder.claim(
+        plan.final, overwrite=plan.specs[0].mc.overwrite, subfolders=plan.subfolders
+    ) as run:
+        partial = f"hydra.run.dir={_quoted(run.partial)}"  # the last override of a key wins
+        _hydra([*plan.overrides, partial], lambda cfg: _task(cfg, plan.specs))
+        run.commit()
+
+
+def _single(overrides: list[str]) -> int:
+    plan = _validate(overrides)
+    _check(plan)
+    try:
+        _execute(plan)
+    except KeyboardInterrupt:
+        print(f"{PROG}: {_interrupted(plan.final, 'hydra.run.dir')}", file=sys.stderr)
+        return 130
+    print(f"results: {plan.final}")
     return 0
+
+
+def _sweep(overrides: list[str]) -> int:
+    """``-m``: every run of the sweep validated and checked before any is written; each run in a
+    sub-folder named by its overrides; the odds of all of them in ``odds.csv``."""
+    if any(_key(a) == "compare" for a in overrides):
+        raise ConfigError(
+            "command line", "compare", "a sweep (-m) runs one scenario a run; sweep scenario=a,b"
+        )
+    runs = sweep.jobs(*sweep_jobs(overrides))
+    final = run_dir(compose_config(list(runs[0].overrides)), sweep=True)
+    partial = runfolder.partial_of(final)
+    plans = [_validate(list(job.overrides), partial / job.name) for job in runs]
+    resume, overwrite = plans[0].specs[0].mc.resume, plans[0].specs[0].mc.overwrite
+    runfolder.check(final, overwrite=overwrite)
+    done = [p.final.is_dir() and runfolder.is_finished(p.final) for p in plans]
+    if any(done) and not resume:
+        raise ConfigError(
+            str(final),
+            "mc.resume",
+            f"{sum(done)} finished runs of an interrupted sweep are in {partial}; rerun with "
+            "mc.resume=true to finish it, or choose another hydra.run.dir",
+        )
+    for plan, finished in zip(plans, done, strict=True):
+        if finished:
+            _same_config(plan)
+        else:
+            _check(plan)
+    try:
+        with runfolder.claim(final, overwrite=overwrite) as run:
+            for plan, finished in zip(plans, done, strict=True):
+                if not finished:
+                    _execute(plan)
+            summaries = [sweep.read_summary(run.partial / job.name) for job in runs]
+            sweep.write_table(sweep.table(runs, summaries), run.partial / "odds.csv")
+            run.commit()
+    except KeyboardInterrupt:
+        key = "hydra.sweep.dir" if any(_key(a) == "hydra.sweep.dir" for a in overrides) else ""
+        print(f"{PROG}: {_interrupted(final, key or 'hydra.run.dir')}", file=sys.stderr)
+        return 130
+    print(sweep.format_table(runs, summaries, prog=PROG))
+    print(f"results: {final}")
+    return 0
+
+
+def _same_config(plan: _Plan) -> None:
+    """Refuse to resume a sweep whose finished run has another configuration than this one's."""
+
+    def plain(cfg: Any) -> dict:
+        out = yaml.safe_load(OmegaConf.to_yaml(OmegaConf.create(cfg), resolve=True))
+        for key in ("resume", "overwrite"):
+            out.get("mc", {}).pop(key, None)
+        return out
+
+    stored = yaml.safe_load((plan.final / "config.yaml").read_text(encoding="utf-8"))
+    ours = OmegaConf.to_container(plan.cfg, resolve=False)
+    ours.pop("hydra", None)
+    if plain(stored) != plain(ours):
+        raise ConfigError(
+            str(plan.final),
+            "mc.resume",
+            "this finished run of the sweep has another configuration; resume with the same "
+            "settings, or choose another hydra.run.dir",
+        )
+
+
+def _interrupted(final: Path, key: str) -> str:
+    """The one line printed on Ctrl-C: how to resume, if anything was kept."""
+    if runfolder.partial_of(final).is_dir():
+        return f"interrupted; resume with mc.resume=true {key}={final}"
+    return "interrupted before any chunk finished; nothing was kept"
+
+
+def _hydra(argv: list[str], task: Callable[[DictConfig], None]) -> None:
+    sys.argv = [sys.argv[0], *argv]
+    hydra.main(config_path=str(paths.conf_dir()), config_name="config", version_base="1.3")(task)()
+
+
+def _quoted(path: Path) -> str:
+    """``path`` as a quoted Hydra override value that reads back as the same text."""
+    text = re.sub(r"(\\*)'", lambda m: m.group(1) * 2 + "\\'", str(path))
+    text = re.sub(r"(\\+)$", lambda m: m.group(1) * 2, text)
+    return "'" + text.replace("${", "\\${") + "'"
 
 
 def format_scenarios() -> str:

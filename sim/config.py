@@ -6,6 +6,7 @@ Only this module, :mod:`sim.cli` and :mod:`sim.api` import Hydra or OmegaConf.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from hydra import compose, initialize_config_dir
@@ -13,7 +14,7 @@ from hydra.core.global_hydra import GlobalHydra
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from sim import paths
+from sim import paths, runfolder
 from sim.spec import ConfigError, Spec, build_spec
 
 GROUPS = ("population", "levers", "priors", "uncertainty", "shocks", "calibration")
@@ -92,6 +93,67 @@ def to_spec(cfg: DictConfig, overrides: Sequence[str] = ()) -> Spec:
             where.get(key.split(".", 1)[0], "conf/config.yaml"), key, f"cannot resolve: {first}"
         ) from None
     return build_spec(plain, scenarios_dir=paths.scenarios_dir(), sources=where)
+
+
+def override_key(override: str) -> str:
+    """The key an override sets: ``+mc.draws=5`` -> ``mc.draws``."""
+    return override.lstrip("+~").split("=", 1)[0]
+
+
+def run_dir(cfg: DictConfig, *, sweep: bool = False) -> Path:
+    """The folder a composed config's run writes to: ``hydra.run.dir`` (``hydra.sweep.dir`` for a
+    sweep) resolved, whichever way it was set, with ``~`` expanded, absolute."""
+    key = f"hydra.{'sweep' if sweep else 'run'}.dir"
+    try:
+        value = OmegaConf.select(cfg, key, throw_on_resolution_failure=True)
+    except OmegaConfBaseException as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ConfigError("command line", key, f"cannot resolve: {first}") from None
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError("command line", key, f"expected a folder, got {value!r}")
+    return runfolder.absolute(value)
+
+
+def is_sweep(overrides: Sequence[str]) -> bool:
+    """Whether the overrides ask Hydra for a sweep without ``-m`` (``hydra.mode=MULTIRUN``)."""
+    return any(
+        override_key(o) == "hydra.mode" and o.partition("=")[2].strip().upper() == "MULTIRUN"
+        for o in overrides
+    )
+
+
+def sweep_jobs(overrides: Sequence[str]) -> tuple[list[list[str]], list[str]]:
+    """Expand a sweep's overrides (``key=a,b``, ``range(...)``, ``choice(...)``, ``glob(...)``) as
+    Hydra's basic sweeper does: every combination, in order.
+
+    Returns
+    -------
+    jobs : list of list of str
+        Each job's overrides, without ``hydra.mode``.
+    swept : list of str
+        The keys swept over, in the order given.
+
+    Raises
+    ------
+    sim.spec.ConfigError
+        On an override that does not parse or a sweep the basic sweeper cannot expand.
+    """
+    from hydra._internal.config_loader_impl import ConfigLoaderImpl
+    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+    from hydra._internal.utils import create_config_search_path
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    plain = [o for o in overrides if override_key(o) != "hydra.mode"]
+    # The loader lets glob(...) list a group's options, as in Hydra's own sweeps.
+    loader = ConfigLoaderImpl(config_search_path=create_config_search_path(str(paths.conf_dir())))
+    try:
+        parsed = OverridesParser.create(config_loader=loader).parse_overrides(plain)
+        swept = [o.get_key_element() for o in parsed if o.is_sweep_override()]
+        (jobs,) = BasicSweeper.split_arguments(parsed, None)
+    except Exception as exc:  # Hydra raises several types; all mean a bad sweep
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ConfigError("command line", "", f"cannot expand the sweep: {first}") from None
+    return [list(j) for j in jobs], swept
 
 
 def load_spec(overrides: Sequence[str] = ()) -> Spec:

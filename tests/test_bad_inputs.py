@@ -1,5 +1,7 @@
-"""Property-based: malformed and out-of-range configs and scenario files never crash the command
-line with a traceback nor leave output; they give one clean line and exit status 2."""
+"""Property-based: malformed and out-of-range configs and scenario files (any bytes, keys written
+twice, years that are not whole), run folders no run may own, in every form of ``hydra.run.dir``
+and inside a sweep (``-m``), never crash the command line with a traceback nor leave output; they
+give one clean line and exit status 2."""
 
 from __future__ import annotations
 
@@ -123,28 +125,69 @@ def _snapshot(folder: Path) -> dict[str, bytes]:
     return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
 
 
-def _assert_clean_exit(argv: list[str], *, existing: bool) -> None:
+#: The ways a user can name the run folder on the command line.
+RUN_DIR_FORMS = ("hydra.run.dir={}", "++hydra.run.dir={}", "hydra.run.dir='{}'")
+
+
+def _assert_clean_exit(
+    argv: list[str], *, existing: bool, form: str = RUN_DIR_FORMS[0], sweep: bool = False
+) -> None:
     """Exit status 2, one line on stderr, and the output folder as it was: absent, or (an
-    earlier run's folder) untouched."""
+    earlier run's folder) untouched. ``sweep``: the same inside a sweep (``-m``) of two runs."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "run"
         if existing:
             out.mkdir()
             (out / "results.nc").write_bytes(b"an earlier run")
-        before = _snapshot(out) if existing else None
+        before = _snapshot(Path(tmp))
         err = io.StringIO()
+        swept = ["-m", "report=false,true"] if sweep else []
         with contextlib.redirect_stderr(err):
-            code = main([*CHEAP, *argv, f"hydra.run.dir={out}"])
+            code = main([*swept, *CHEAP, *argv, form.format(out)])
         lines = err.getvalue().strip().splitlines()
         assert code == 2, argv
         assert len(lines) == 1 and lines[0].startswith("aiplus-sim: error: "), lines
-        assert (_snapshot(out) == before) if existing else not out.exists()
+        assert _snapshot(Path(tmp)) == before
+        assert sorted(p.name for p in Path(tmp).iterdir()) == (["run"] if existing else [])
 
 
 @PROPERTY
-@given(bad_override(), st.booleans())
-def test_bad_overrides_give_a_clean_error(override, existing):
-    _assert_clean_exit([override], existing=existing)
+@given(bad_override(), st.booleans(), st.sampled_from(RUN_DIR_FORMS), st.booleans())
+def test_bad_overrides_give_a_clean_error(override, existing, form, sweep):
+    _assert_clean_exit([override], existing=existing, form=form, sweep=sweep)
+
+
+#: Run folders no run may write to: what is there, and where the run is pointed.
+BAD_RUN_DIRS = {
+    "a device": (None, "/dev/null"),
+    "a file": ("file", "{tmp}/x"),
+    "under a file": ("file", "{tmp}/x/run"),
+    "another's folder": ("folder", "{tmp}/x"),
+    "a finished run": ("finished", "{tmp}/x"),
+}
+
+
+@settings(PROPERTY, max_examples=10)
+@given(st.sampled_from(sorted(BAD_RUN_DIRS)), st.sampled_from(RUN_DIR_FORMS), st.booleans())
+def test_a_run_folder_no_run_may_own_gives_a_clean_error(case, form, sweep):
+    kind, path = BAD_RUN_DIRS[case]
+    with tempfile.TemporaryDirectory() as tmp:
+        x = Path(tmp) / "x"
+        if kind == "file":
+            x.write_text("a user's file")
+        elif kind is not None:
+            x.mkdir()
+            (x / ("summary.json" if kind == "finished" else "notes.txt")).write_text("{}")
+        before = _snapshot(Path(tmp))
+        err = io.StringIO()
+        swept = ["-m", "report=false,true"] if sweep else []
+        with contextlib.redirect_stderr(err):
+            code = main([*swept, *CHEAP, form.format(path.format(tmp=tmp))])
+        lines = err.getvalue().strip().splitlines()
+        assert code == 2, lines
+        assert len(lines) == 1 and lines[0].startswith("aiplus-sim: error: "), lines
+        assert "hydra.run.dir" in lines[0] or "mc.overwrite" in lines[0], lines
+        assert _snapshot(Path(tmp)) == before
 
 
 @PROPERTY
@@ -154,6 +197,53 @@ def test_bad_scenario_files_give_a_clean_error(scenario, existing):
         path = Path(tmp) / "mine.yaml"
         path.write_text(yaml.safe_dump(scenario), encoding="utf-8")
         _assert_clean_exit([f"scenario={path}"], existing=existing)
+
+
+@st.composite
+def bad_scenario_text(draw) -> bytes:
+    """A valid scenario file's text with one thing wrong that a dict cannot express: a key
+    written twice, a year that is not whole, a number written 1e308, bytes that are not UTF-8."""
+    lever = draw(st.sampled_from(LEVERS))
+    lines = ["title: t", "description: d", "levers:", f"  {lever}:", "    intensity:"]
+    lines.append("      2026: 1.0")
+    fault = draw(st.integers(0, 4))
+    if fault == 0:
+        key = draw(st.sampled_from(["title: again", "levers: {}", "description: again"]))
+        lines.append(key)
+    elif fault == 1:
+        lines.append("      2026: 2.0")  # the same year twice in one schedule
+    elif fault == 2:
+        lines.append(f"      {draw(st.sampled_from(['2026.5', '2027.25', '2030.0']))}: 1.0")
+    elif fault == 3:
+        lines.append(f"      2027: {draw(st.sampled_from(['1e308', '-1e308', '1E+300']))}")
+    text = ("\n".join(lines) + "\n").encode()
+    if fault == 4:  # invalid UTF-8 somewhere in the file
+        junk = draw(st.sampled_from([b"\xff", b"\xfe\xfe", b"\xc3\x28", b"\xe2\x82"]))
+        at = draw(st.integers(0, len(text)))
+        text = text[:at] + junk + text[at:]
+    return text
+
+
+@PROPERTY
+@given(bad_scenario_text(), st.booleans())
+def test_bad_scenario_text_gives_a_clean_error(text, existing):
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "mine.yaml"
+        path.write_bytes(text)
+        _assert_clean_exit([f"scenario={path}"], existing=existing)
+
+
+@settings(PROPERTY, max_examples=8)
+@given(st.binary(max_size=200))
+def test_any_scenario_bytes_are_either_valid_or_a_clean_error(data):
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "mine.yaml"
+        path.write_bytes(data)
+        try:
+            load_spec([*CHEAP, f"scenario={path}"])
+        except ConfigError as exc:
+            assert "\n" not in str(exc)
+            _assert_clean_exit([f"scenario={path}"], existing=False)
 
 
 @settings(PROPERTY, max_examples=12)

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
+from sim import runfolder
 from sim.config import load_spec
 from sim.engine import backends, sample, simulate, storage
 
@@ -131,21 +132,23 @@ def test_cli_resumes_a_killed_run_to_the_same_results(tmp_path):
     """A real interruption: the process is killed once it has finished a few chunks."""
     args = ["mc.draws=48", "mc.chunk=2", "population.n_agents=2000"]
     run = tmp_path / "run"
+    partial = runfolder.partial_of(run)  # where the run is built until it is complete
     cmd, kw = _cli([*args, f"hydra.run.dir={run}"], tmp_path)
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, **kw)
     deadline = time.monotonic() + 240
-    while len(_chunk_files(run)) < 3 and proc.poll() is None and time.monotonic() < deadline:
+    while len(_chunk_files(partial)) < 3 and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.02)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert proc.returncode == -signal.SIGKILL, "the run ended before it could be interrupted"
-    finished = len(_chunk_files(run))
-    assert 3 <= finished < 24 and not (run / "results.nc").exists()
+    finished = len(_chunk_files(partial))
+    assert 3 <= finished < 24 and not run.exists()
 
     cmd, kw = _cli([*args, "mc.resume=true", f"hydra.run.dir={run}"], tmp_path)
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=300, **kw)
     assert r.returncode == 0, r.stderr
     assert not (run / storage.CHUNKS).exists()  # removed once results.nc holds every draw
+    assert not partial.exists()
     cmd, kw = _cli([*args, f"hydra.run.dir={tmp_path / 'whole'}"], tmp_path)
     assert subprocess.run(cmd, capture_output=True, timeout=300, **kw).returncode == 0
     resumed = xr.open_dataset(run / "results.nc", engine="h5netcdf").load()
@@ -157,12 +160,13 @@ def test_cli_resumes_a_killed_run_to_the_same_results(tmp_path):
 def test_cli_refuses_foreign_chunks_before_touching_the_folder(spec, tmp_path, capsys):
     from sim.cli import main
 
-    it = sample(spec, folder=tmp_path)
+    run = tmp_path / "run"
+    it = sample(spec, folder=runfolder.partial_of(run))  # an interrupted run's chunks
     next(it)
     it.close()
     before = sorted(p.name for p in tmp_path.rglob("*"))
     args = ["mc.draws=12", "mc.chunk=3", "population.n_agents=2000", "mc.seed=1"]
-    assert main([*args, "mc.resume=true", f"hydra.run.dir={tmp_path}"]) == 2
+    assert main([*args, "mc.resume=true", f"++hydra.run.dir={run}"]) == 2
     assert "another configuration" in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.rglob("*")) == before
 

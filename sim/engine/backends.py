@@ -148,6 +148,34 @@ def local_cluster(n_workers: int | None = None):
         )
 
 
+def check_scheduler(address: str, *, timeout: float = 5.0) -> None:
+    """Fail unless the Dask scheduler at ``address`` accepts a connection (before a run starts).
+
+    Only TCP-based addresses (``tcp://``, ``tls://``, ``ws://``, ``wss://``, or a bare
+    ``HOST:PORT``) are checked; other transports are left to the client.
+
+    Raises
+    ------
+    sim.spec.ConfigError
+        Naming ``mc.scheduler`` and why it cannot be reached.
+    """
+    import socket
+
+    from distributed.comm import parse_address, parse_host_port
+
+    try:
+        scheme, loc = parse_address(address)
+        if scheme not in ("tcp", "tls", "ws", "wss"):
+            return
+        host, port = parse_host_port(loc, default_port=8786)
+        socket.create_connection((host, port), timeout=timeout).close()
+    except (OSError, ValueError, TypeError) as exc:
+        problem = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ConfigError(
+            "dask backend", "mc.scheduler", f"cannot reach {address}: {problem}"
+        ) from None
+
+
 def backend_of(mc: MCSpec) -> Backend:
     """The backend a run's ``mc`` settings ask for."""
     if mc.backend == "dask":
