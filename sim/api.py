@@ -35,10 +35,10 @@ def summarize(ds: xr.Dataset) -> dict:
     return targets.summarize(ds)
 
 
-def compare(scenarios: Sequence[str], overrides: Sequence[str] = ()) -> dict:
+def compare(scenarios: Sequence[str], overrides: Sequence[str] = ()) -> comparison.Comparison:
     """Run ``scenarios`` with common random numbers and compare each with the first.
 
-    Returns the ``comparison.json`` content of ``python -m sim compare=...``
-    (see :func:`sim.comparison.compare`).
+    Returns the comparison (:func:`sim.comparison.compare`); its ``to_dict()`` is the
+    ``comparison.json`` content of ``python -m sim compare=...``.
     """
     return comparison.compare([run(s, overrides) for s in scenarios])

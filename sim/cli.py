@@ -61,40 +61,40 @@ def format_odds(summary: dict, *, title: str = "") -> str:
     return "\n".join(lines)
 
 
-def format_comparison(comp: dict) -> str:
+def format_comparison(comp: comparison.Comparison) -> str:
     """A short plain-text table of a comparison: odds, paired change and cost per target."""
-    runs = comp["scenarios"]
-    width = max(len(r["scenario"]) for r in runs) + 2
+    runs = comp.scenarios
+    width = max(len(r.scenario) for r in runs) + 2
     lines = [
-        f"{PROG}: paired comparison with {comp['reference']!r}, {comp['draws']} draws, "
-        f"seed {comp['seed']} (common random numbers)"
+        f"{PROG}: paired comparison with {comp.reference!r}, {comp.draws} draws, "
+        f"seed {comp.seed} (common random numbers)"
     ]
-    if runs[0]["public_cost"]:
-        years = sorted(runs[0]["public_cost"]["yearly"])
+    if runs[0].public_cost:
+        years = sorted(runs[0].public_cost["yearly"])
         lines.append(
             f"public cost {years[0]}-{years[-1]}, bn yuan: "
-            + ", ".join(f"{r['scenario']} {r['public_cost']['total'] / 1e9:,.0f}" for r in runs)
+            + ", ".join(f"{r.scenario} {r.public_cost['total'] / 1e9:,.0f}" for r in runs)
         )
     lines.append(
         f"{'target / scenario':<{width}} {'P(hit)':>6}  {'change [95% CI], pp':<22}"
         f"{'share chg':>9}  {'extra cost':>11}  {'per 100 bn':>10}"
     )
-    for j, t in enumerate(runs[0]["targets"]):
-        lines.append(f"{t['year']} > {t['threshold']:.0%}  {t['metric']} ({t['tech']})")
+    for j, t in enumerate(comp.targets):
+        lines.append(f"{t.year} > {t.threshold:.0%}  {t.metric} ({t.tech})")
         for r in runs:
-            row = r["targets"][j]
-            text = f"  {r['scenario']:<{width - 2}} {row['p_hit']:>6.1%}  "
-            if "p_hit_diff" not in row:
+            row = r.rows[j]
+            text = f"  {r.scenario:<{width - 2}} {row.odds.p_hit:>6.1%}  "
+            c = row.change
+            if c is None:
                 lines.append(text + "(reference)")
                 continue
-            lo, hi = row["p_hit_diff_ci95"]
-            change = f"{row['p_hit_diff']:+.1%} [{lo:+.1%}, {hi:+.1%}]".replace("%", "")
-            extra = row.get("extra_cost_yuan")
-            per = row.get("p_hit_diff_per_100bn_yuan")
+            lo, hi = c.p_hit_diff_ci95
+            change = f"{c.p_hit_diff:+.1%} [{lo:+.1%}, {hi:+.1%}]".replace("%", "")
+            extra, per = c.extra_cost_yuan, c.p_hit_diff_per_100bn_yuan
             lines.append(
                 text
                 + f"{change:<22}"
-                + f"{row['share_diff'] * 100:>+6.1f} pp  "
+                + f"{c.share_diff * 100:>+6.1f} pp  "
                 + (f"{extra / 1e9:>+8,.0f} bn" if extra is not None else f"{'-':>11}")
                 + (f"  {per:>+10.1%}".replace("%", " pp") if per is not None else f"  {'-':>10}")
             )
@@ -116,7 +116,7 @@ def _compare(cfg: DictConfig, overrides: list[str], out: Path) -> None:
         results.write_text(json.dumps(summary, indent=2) + "\n", folder / "summary.json")
         runs.append(ds)
     comp = comparison.compare(runs)
-    results.write_text(json.dumps(comp, indent=2) + "\n", out / "comparison.json")
+    results.write_text(json.dumps(comp.to_dict(), indent=2) + "\n", out / "comparison.json")
     write_comparison_report(comp, out, charts=spec.report)
     print(format_comparison(comp))
     print(f"results: {out}")

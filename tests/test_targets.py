@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pandas as pd
 import pytest
-import xarray as xr
+from conftest import results_dataset
 
 from sim.spec import Target
-from sim.targets import evaluate, summarize, wilson_interval
+from sim.stats import wilson
+from sim.targets import evaluate, summarize
 
 
 @pytest.mark.parametrize(
@@ -24,39 +23,22 @@ from sim.targets import evaluate, summarize, wilson_interval
     ],
 )
 def test_wilson_interval_matches_published_values(k, n, lo, hi):
-    assert wilson_interval(k, n) == pytest.approx((lo, hi), abs=1e-4)
+    assert wilson(k / n, n) == pytest.approx((lo, hi), abs=1e-4)
 
 
 def _dataset(values_2027):
     time = pd.to_datetime(["2026-12-31", "2027-12-31"])
-    n = len(values_2027)
-    share = np.zeros((n, 2, 3, 4), dtype=np.float32)
-    share[:, 1, 2, 0] = values_2027
-    share[:, 0, 2, 0] = 0.99  # another date: must be ignored
-    ds = xr.Dataset(
-        {"share": (("draw", "time", "tech", "metric"), share)},
-        coords={
-            "draw": np.arange(n),
-            "time": time,
-            "tech": ["terminal", "agent", "any"],
-            "metric": ["population", "internet_users", "firms", "firm_employment"],
-        },
-    )
-    ds.attrs.update(
-        scenario="x",
-        seed=1,
-        targets=json.dumps(
-            [{"year": 2027, "threshold": 0.7, "metric": "population", "tech": "any"}]
-        ),
-    )
-    return ds
+    values = np.asarray(values_2027)
+    # Another date at 0.99: must be ignored.
+    path = np.column_stack([np.full(values.size, 0.99), values])
+    return results_dataset(time, {("any", "population"): path})
 
 
 def test_p_hit_counts_draws_strictly_above_the_threshold_at_year_end():
     ds = _dataset([0.5, 0.7, 0.71, 0.9])
     (odds,) = evaluate(ds)
     assert odds.p_hit == 0.5  # 0.70 is not above 70%
-    assert odds.ci95 == pytest.approx(wilson_interval(2, 4))
+    assert odds.ci95 == pytest.approx(wilson(2 / 4, 4))
     assert odds.share_median == pytest.approx(np.median([0.5, 0.7, 0.71, 0.9]), abs=1e-6)
 
 
