@@ -149,9 +149,14 @@ def _task(cfg: DictConfig, specs: tuple[Spec, ...] | None) -> None:
     print(f"results: {out}")
 
 
-def _exit(exc: ConfigError) -> NoReturn:
+def _error(exc: ConfigError) -> int:
+    """Print a user's error in one line; the exit status to return."""
     print(f"{PROG}: error: {exc}", file=sys.stderr)
-    sys.exit(2)
+    return 2
+
+
+def _exit(exc: ConfigError) -> NoReturn:
+    sys.exit(_error(exc))
 
 
 def _preflight(argv: list[str]) -> tuple[Spec, ...]:
@@ -170,8 +175,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             print(format_scenarios())
         except ConfigError as exc:
-            print(f"{PROG}: error: {exc}", file=sys.stderr)
-            return 2
+            return _error(exc)
         return 0
     argv = [_compare_as_list(a) for a in argv]
     specs = None
@@ -179,8 +183,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             specs = _preflight(argv)
         except ConfigError as exc:
-            print(f"{PROG}: error: {exc}", file=sys.stderr)
-            return 2
+            return _error(exc)
 
     def task(cfg: DictConfig) -> None:
         _task(cfg, specs)
