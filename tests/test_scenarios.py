@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 from dataclasses import replace
 
 import numpy as np
@@ -19,7 +16,8 @@ from sim.engine import core, simulate
 from sim.population import build
 from sim.spec import ConfigError, scenario_names
 
-TINY = ["mc.draws=4", "mc.chunk=4", "population.n_agents=1500"]
+from helpers import TINY, run_cli
+
 SHIPPED = scenario_names(paths.scenarios_dir())
 REQUIRED = {
     "baseline",
@@ -34,18 +32,6 @@ REQUIRED = {
     "ai_in_teaching",
     "government_service_agents",
 }
-
-
-def run_cli(args, cwd):
-    env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}
-    return subprocess.run(
-        [sys.executable, "-m", "sim", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-    )
 
 
 def test_the_library_has_the_required_scenarios():
