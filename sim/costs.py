@@ -12,8 +12,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from sim.engine.core import scope_mask
-from sim.population import FIRMS, PEOPLE, Population
+from sim.population import FIRMS, PEOPLE, Population, scope_mask
 from sim.spec import METRICS, Scope, Spec
 
 ESTIMATES: tuple[str, ...] = ("central", "low", "high")
