@@ -10,7 +10,7 @@ import pytest
 SIM = Path(__file__).resolve().parents[1] / "sim"
 EDGE = {"cli.py", "config.py", "api.py", "__init__.py", "__main__.py"}
 #: The explorer is a user interface, an edge like the command line: it may draw.
-UI = {"abm/app.py"}
+UI = {"ui/explorer.py"}
 
 
 def _imports(path: Path) -> set[str]:
