@@ -267,7 +267,11 @@ class CellParams:
         return {
             "rule": self.hazard_rule,
             "rule_kwargs": self.rule_kwargs[tech],
-            "weights": (r.w_segment, r.w_province, r.w_network),
+            "weights": {
+                "w_segment": r.w_segment,
+                "w_province": r.w_province,
+                "w_network": r.w_network,
+            },
             "strength": self.strength if tech == "agent" else None,
         }
 
@@ -417,7 +421,7 @@ def hazard(
     *,
     rule: Callable[..., NDArray],
     rule_kwargs: Mapping[str, ArrayLike],
-    weights: tuple[float, float, float],
+    weights: Mapping[str, float],
     replacement: ArrayLike = 0.0,
     has_terminal: ArrayLike = False,
     strength: ArrayLike | None = None,
@@ -432,9 +436,8 @@ def hazard(
     (agent use only, :func:`sim.rules.complement_multiplier`). Levers and shocks act earlier,
     on ``p``, ``q`` and ``m`` (:meth:`CellParams.levered`).
 
-    All array arguments broadcast together: a Mesa agent passes scalars; the vectorised core
-    passes cell values ``(n_cells, n_draws)`` with ``gather`` (when every input but the
-    terminal state is a cell value), or agent values ``(n_agents, n_draws)`` (with a network).
+    Arguments broadcast together: a Mesa agent passes scalars; the vectorised core passes cell
+    values ``(n_cells, n_draws)`` with ``gather``, or agent values ``(n_agents, n_draws)``.
 
     Parameters
     ----------
@@ -450,8 +453,8 @@ def hazard(
         (:data:`sim.rules.ADOPTION_RULES`).
     rule_kwargs : mapping of str to array_like
         The rule's own parameters.
-    weights : tuple of float
-        Peer-influence weights of the segment, province and network, summing to 1.
+    weights : mapping of str to float
+        Peer-influence weights ``w_segment``, ``w_province`` and ``w_network``, summing to 1.
     replacement : array_like, optional
         Replacement hazard, 1/year (:meth:`CellParams.replacement`); 0 for agent use.
     has_terminal : array_like of bool or {0, 1}, optional
@@ -470,20 +473,11 @@ def hazard(
 
     References
     ----------
-    .. [1] Bass, F. M. (1969). A new product growth for model consumer durables.
-       Management Science 15(5), 215-227.
+    .. [1] Bass, F. M. (1969). Management Science 15(5), 215-227.
     .. [2] Van den Bulte, C. and Stremersch, S. (2004). Marketing Science 23(4), 530-544.
     .. [3] Milgrom, P. and Roberts, J. (1990). American Economic Review 80(3), 511-528.
     """
-    w_segment, w_province, w_network = weights
-    influence = rules.peer_influence(
-        s_segment,
-        s_province,
-        s_network,
-        w_segment=w_segment,
-        w_province=w_province,
-        w_network=w_network,
-    )
+    influence = rules.peer_influence(s_segment, s_province, s_network, **weights)
     h = rule(p, q, influence, m, **rule_kwargs) + replacement
     if gather is not None:
         h = gather(h)

@@ -56,6 +56,42 @@ def _to_agents(x: NDArray, *, cell_n: NDArray[np.intp]) -> NDArray[np.float32]:
     return np.repeat(np.asarray(x, dtype=np.float32), cell_n, axis=0)
 
 
+def _start_hazard(
+    spec: Spec,
+    cp: CellParams,
+    pqm: dict[str, tuple[NDArray, NDArray, NDArray]],
+    latent: NDArray[np.float32],
+    threshold: NDArray[np.float32],
+    gather: Callable[[NDArray], NDArray[np.float32]],
+) -> NDArray[np.float32]:
+    """Integrated hazards at the start, (2, n_agents, n_draws): at the threshold for the initial
+    adopters (agents whose latent rank is below their cell's starting share), else 0."""
+    cum = np.zeros_like(threshold)
+    if spec.population.kind != "single_market":
+        for k, tech in enumerate(TECHS):
+            start = rules.in_market(latent[k], gather(cp.start_share(tech, pqm[tech][2])))
+            cum[k] = np.where(start, threshold[k], np.float32(0.0))
+    return cum
+
+
+def _update_state(
+    cum: NDArray[np.float32],
+    threshold: NDArray[np.float32],
+    *,
+    adopted: NDArray[np.float32],
+    either: NDArray[np.float32],
+    lay: Layout,
+    cell_n: NDArray[np.intp],
+) -> NDArray[np.float64]:
+    """Adoption from integrated hazards, written to ``adopted`` (2, n_agents, n_draws) and
+    ``either`` (n_agents, n_draws) as 0/1 floats; returns adopted shares per cell,
+    (2, n_cells, n_draws)."""
+    for k in range(2):
+        np.greater_equal(cum[k], threshold[k], out=adopted[k], casting="unsafe")
+    np.maximum(adopted[0], adopted[1], out=either)
+    return np.stack([lay.count @ adopted[k] for k in range(2)]) / cell_n[:, None]
+
+
 def _agent_hazard(
     cp: CellParams,
     tech: str,
@@ -130,26 +166,18 @@ def simulate_chunk(
     # Adoption state as 0/1 floats per technology, and whether either one is adopted.
     adopted = np.zeros((2, n_a, n_d), dtype=np.float32)
     either = np.empty((n_a, n_d), dtype=np.float32)
-    cum = np.zeros((2, n_a, n_d), dtype=np.float32)
     resp0 = lever_responses(spec, lay, t0)
     pqm = cp.levered(resp0, cp.shock_state(0, resp0))
-    if spec.population.kind != "single_market":
-        # Initial adopters: agents whose latent rank is below their cell's starting share.
-        for k, tech in enumerate(TECHS):
-            start = rules.in_market(latent[k], gather(cp.start_share(tech, pqm[tech][2])))
-            cum[k] = np.where(start, threshold[k], np.float32(0.0))
+    cum = _start_hazard(spec, cp, pqm, latent, threshold, gather)
 
-    def update_state() -> NDArray[np.float64]:
-        """Adoption from integrated hazards; returns adopted shares per cell (2, n_cells, n_d)."""
-        for k in range(2):
-            np.greater_equal(cum[k], threshold[k], out=adopted[k], casting="unsafe")
-        np.maximum(adopted[0], adopted[1], out=either)
-        return np.stack([lay.count @ adopted[k] for k in range(2)]) / cell_n[:, None]
-
+    update_state = partial(
+        _update_state, cum, threshold, adopted=adopted, either=either, lay=lay, cell_n=cell_n
+    )
     recorder = Recorder(spec, pop, lay, n_d)
     s_cell = update_state()
     recorder.record(0, s_cell, either)
     boost = np.empty((n_a, n_d), dtype=np.float32)
+    hazard_of = partial(_agent_hazard, cp, gather=gather, neighbours=network, out=boost)
     active_dt = np.empty((2, n_a, n_d), dtype=np.float32)
     resp_prev, shock_prev = None, None
     for step in range(spec.time.n_steps):
@@ -172,17 +200,8 @@ def simulate_chunk(
             resp_prev, shock_prev = resp, shock
         replacement = cp.replacement(t)
         for k, tech in enumerate(TECHS):
-            h_agent = _agent_hazard(
-                cp,
-                tech,
-                pqm[tech],
-                s_cell,
-                adopted,
-                replacement=replacement,
-                recipe=recipes[tech],
-                gather=gather,
-                neighbours=network,
-                out=boost,
+            h_agent = hazard_of(
+                tech, pqm[tech], s_cell, adopted, replacement=replacement, recipe=recipes[tech]
             )
             # active_dt carries dt and the in-market indicator.
             np.multiply(h_agent, active_dt[k], out=h_agent)
