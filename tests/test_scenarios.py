@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from sim import cli, paths
+from sim import cli, drivers, paths
 from sim.config import load_spec
-from sim.engine import core, simulate
+from sim.engine import simulate
 from sim.population import build
 from sim.spec import ConfigError, scenario_names
 
@@ -79,15 +79,15 @@ def _response(x: float, k: float = 1.0) -> float:
 def test_a_programme_adds_its_intensity_in_its_scope_only():
     spec = load_spec([*TINY, "scenario=ai_in_teaching"])
     pop = build(spec.population, seed=spec.mc.seed)
-    lay = core.layout(spec, pop)
-    resp = core.lever_responses(spec, lay, 2030.0)
+    lay = drivers.layout(spec, pop)
+    resp = drivers.lever_responses(spec, lay, 2030.0)
     app = [lv.name for lv in spec.levers].index("app_environment")
     education = pop.cell_sector == list(pop.sectors).index("education")
     # Current policy (1) everywhere, plus 2 for education firms.
     np.testing.assert_allclose(resp[app, education], _response(3.0))
     np.testing.assert_allclose(resp[app, ~education], _response(1.0))
     # Before the programme starts (and the lever's lag), the response is current policy's.
-    np.testing.assert_allclose(core.lever_responses(spec, lay, 2025.5)[app], _response(1.0))
+    np.testing.assert_allclose(drivers.lever_responses(spec, lay, 2025.5)[app], _response(1.0))
 
 
 def test_a_programme_on_rates_raises_adoption_in_every_draw():
