@@ -116,6 +116,18 @@ def _evaluate(func: Callable[[NDArray], ArrayLike], x: NDArray, n_outputs: int |
     return y
 
 
+def _run(func: Callable[[NDArray], ArrayLike], a: NDArray, b: NDArray) -> tuple[NDArray, ...]:
+    """``func`` on A, B and each AB_i (A with row i from B): shapes (s, n), (s, n), (d, s, n)."""
+    f_a = _evaluate(func, a, None)
+    f_b = _evaluate(func, b, f_a.shape[0])
+    f_ab = np.empty((a.shape[0], *f_a.shape))
+    for i in range(a.shape[0]):
+        ab = a.copy()
+        ab[i] = b[i]
+        f_ab[i] = _evaluate(func, ab, f_a.shape[0])
+    return f_a, f_b, f_ab
+
+
 def _indices(f_a: NDArray, f_b: NDArray, f_ab: NDArray) -> NDArray[np.float64]:
     """Stacked (first, total) indices, shape (2, s, d), from scipy's estimator."""
     s, n = f_a.shape
@@ -179,13 +191,7 @@ def sobol(
     ppfs = [_ppf(dists[name]) for name in names]
     u = qmc.Sobol(d=2 * d, rng=rng).random(n).T.reshape(2, d, n)
     a, b = (np.stack([ppf(row) for ppf, row in zip(ppfs, half, strict=True)]) for half in u)
-    f_a = _evaluate(func, a, None)
-    f_b = _evaluate(func, b, f_a.shape[0])
-    f_ab = np.empty((d, *f_a.shape))
-    for i in range(d):
-        ab = a.copy()
-        ab[i] = b[i]
-        f_ab[i] = _evaluate(func, ab, f_a.shape[0])
+    f_a, f_b, f_ab = _run(func, a, b)
     point = _indices(f_a, f_b, f_ab)
     boot = stats.bootstrap(
         (np.arange(n),),
