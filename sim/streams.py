@@ -14,6 +14,9 @@ import numpy as np
 
 #: Spawn key of the population's stream, beyond any draw index.
 POPULATION_STREAM = 2**40
+#: Spawn key of the posterior sampler's stream (:mod:`sim.smc`); ``2**40 + 1`` is the prior
+#: design's (:mod:`sim.priors`).
+SAMPLER_STREAM = 2**40 + 2
 
 
 class Decision(IntEnum):
@@ -43,3 +46,8 @@ def decision_rng(seed: int, draw: int, decision: Decision) -> np.random.Generato
 def population_rng(seed: int) -> np.random.Generator:
     """Generator of the synthetic population, shared by all draws of a run."""
     return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(POPULATION_STREAM,)))
+
+
+def sampler_rng(seed: int) -> np.random.Generator:
+    """Generator of the posterior sampler (:func:`sim.smc.sample`), apart from every draw's."""
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(SAMPLER_STREAM,)))
