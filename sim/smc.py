@@ -28,7 +28,8 @@ unbiased for ``L(z)`` up to a constant factor (for example Gaussian noise of fix
 the log-likelihood), the particles at ``b = 1`` still target the exact posterior; the evidence
 estimate then carries that factor. Keep the noise's standard deviation near 1 or below [9]_: at 2
 few proposals are accepted, particles stick, and the distinct count overstates how many
-effectively independent draws there are (about 80 of 2,000 in a two-dimensional Gaussian test).
+effectively independent draws there are (in a two-dimensional Gaussian example, over 1,000 of
+2,000 particles distinct but about 80 effective, judged by the scatter of 60 runs' means).
 
 After ``b`` reaches 1, extra move rounds run until at least ``min_distinct`` particles are
 distinct (a duplicated particle counts once).
@@ -219,41 +220,30 @@ def sample(
     ll = evaluate(z)
     if not np.isfinite(ll).any():
         raise ValueError("log_likelihood is -inf for every prior particle: nothing to weight")
-    beta, log_evidence = 0.0, 0.0
-    scale = 2.38 / np.sqrt(n_dim)
-    yield State(
-        round=0,
-        beta=beta,
-        z=z,
-        log_likelihood=ll,
-        ess=float(n_particles),
-        p_accept=np.nan,
-        n_distinct=_n_distinct(z),
-        n_evaluations=n_evaluated,
-        log_evidence_increment=0.0,
-        log_evidence=0.0,
-        scale=float(scale),
-        seconds=time.perf_counter() - start,
-    )
-    for r in range(1, max_rounds + 1):
-        if beta < 1.0:
-            new_beta = _next_beta(ll, beta, ess_target)
-            log_incr = (new_beta - beta) * ll
-            top = log_incr.max()
-            w = np.exp(log_incr - top)
-            increment = float(top + np.log(w.mean()))
-            weights = w / w.sum()
-            ess = float(1.0 / np.sum(weights**2))
-            chol = _proposal_factor(z, weights)
-            keep = _systematic(weights, rng)
-            z, ll, beta = z[keep], ll[keep], new_beta
-        elif _n_distinct(z) < min_distinct:
-            increment, ess = 0.0, float(n_particles)
-            chol = _proposal_factor(z, np.full(n_particles, 1.0 / n_particles))
-        else:
-            return
-        z, ll, p_accept, scale_used, scale = _move(evaluate, z, ll, beta, chol, scale, n_moves, rng)
-        log_evidence += increment
+    beta, log_evidence, increment = 0.0, 0.0, 0.0
+    ess, p_accept = float(n_particles), np.nan
+    scale_used = scale = 2.38 / np.sqrt(n_dim)
+    for r in range(max_rounds + 1):
+        if r > 0:
+            if beta < 1.0:
+                new_beta = _next_beta(ll, beta, ess_target)
+                log_incr = (new_beta - beta) * ll
+                top = log_incr.max()
+                w = np.exp(log_incr - top)
+                increment, ess = float(top + np.log(w.mean())), _kish(w)
+                weights = w / w.sum()
+                chol = _proposal_factor(z, weights)
+                keep = _systematic(weights, rng)
+                z, ll, beta = z[keep], ll[keep], new_beta
+            elif _n_distinct(z) < min_distinct:
+                increment, ess = 0.0, float(n_particles)
+                chol = _proposal_factor(z, np.full(n_particles, 1.0 / n_particles))
+            else:
+                return
+            z, ll, p_accept, scale_used, scale = _move(
+                evaluate, z, ll, beta, chol, scale, n_moves, rng
+            )
+            log_evidence += increment
         yield State(
             round=r,
             beta=beta,
@@ -265,7 +255,7 @@ def sample(
             n_evaluations=n_evaluated,
             log_evidence_increment=increment,
             log_evidence=log_evidence,
-            scale=scale_used,
+            scale=float(scale_used),
             seconds=time.perf_counter() - start,
         )
 
@@ -321,8 +311,7 @@ def _next_beta(ll: NDArray[np.float64], beta: float, ess_target: float) -> float
     target = ess_target * finite.size
 
     def ess(step: float) -> float:
-        w = np.exp(step * (finite - finite.max()))
-        return w.sum() ** 2 / np.sum(w**2)
+        return _kish(np.exp(step * (finite - finite.max())))
 
     if ess(1.0 - beta) >= target:
         return 1.0
@@ -331,6 +320,11 @@ def _next_beta(ll: NDArray[np.float64], beta: float, ess_target: float) -> float
         mid = 0.5 * (lo + hi)
         lo, hi = (mid, hi) if ess(mid) >= target else (lo, mid)
     return beta + lo if lo > 0.0 else beta + hi
+
+
+def _kish(w: NDArray[np.float64]) -> float:
+    """Kish's effective sample size ``(sum w)^2 / sum w^2`` of non-negative weights."""
+    return float(w.sum() ** 2 / np.sum(w**2))
 
 
 def _systematic(weights: NDArray[np.float64], rng: np.random.Generator) -> NDArray[np.intp]:
