@@ -18,6 +18,8 @@ import numpy as np
 POPULATION_STREAM = 2**40
 #: Spawn key of the prior design's stream (:func:`sim.priors.sample`).
 PRIOR_DESIGN_STREAM = 2**40 + 1
+#: Spawn key of the posterior sampler's stream (:mod:`sim.smc`).
+SAMPLER_STREAM = 2**40 + 2
 
 
 class Decision(IntEnum):
@@ -69,3 +71,8 @@ def fit_noise_rng(seed: int) -> np.random.Generator:
     """Generator of the observation noise in a curve fit's predictive band
     (:meth:`sim.fit.CurveFit.predict`), apart from its sampler's."""
     return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(1,)))
+
+
+def sampler_rng(seed: int) -> np.random.Generator:
+    """Generator of the posterior sampler (:func:`sim.smc.sample`), apart from every draw's."""
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(SAMPLER_STREAM,)))
