@@ -10,20 +10,18 @@ finishes an interrupted run.
 
 from __future__ import annotations
 
-import copy
-import json
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
-from sim import calibration, comparison, paths, results, targets
-from sim.config import compose_config, load_spec, to_spec
-from sim.engine import simulate, storage
-from sim.report import write_comparison_report, write_report
-from sim.spec import ConfigError, scenario_titles
+from sim import comparison, paths, pipeline, results
+from sim.config import compose_config, override_key, to_specs
+from sim.engine import storage
+from sim.spec import ConfigError, Spec, scenario_titles
 
 PROG = "aiplus-sim"
 
@@ -101,27 +99,6 @@ def format_comparison(comp: comparison.Comparison) -> str:
     return "\n".join(lines)
 
 
-def _compare(cfg: DictConfig, overrides: list[str], out: Path) -> None:
-    """Run each scenario of ``cfg.compare`` and compare it with the first."""
-    runs = []
-    for name in cfg.compare:
-        one = copy.deepcopy(cfg)
-        one.scenario = str(name)
-        spec = to_spec(one, overrides)
-        ds = simulate(spec)
-        folder = out / spec.scenario.name
-        folder.mkdir(parents=True, exist_ok=True)
-        results.write(ds, folder / "results.nc")
-        summary = targets.summarize(ds)
-        results.write_text(json.dumps(summary, indent=2) + "\n", folder / "summary.json")
-        runs.append(ds)
-    comp = comparison.compare(runs)
-    results.write_text(json.dumps(comp.to_dict(), indent=2) + "\n", out / "comparison.json")
-    write_comparison_report(comp, out, charts=spec.report)
-    print(format_comparison(comp))
-    print(f"results: {out}")
-
-
 def format_calibration(summary: dict) -> str:
     """Calibration of a summary: effective sample size, status, prior against posterior odds
     and where each observation falls in the predictive distribution."""
@@ -147,40 +124,48 @@ def format_calibration(summary: dict) -> str:
     return "\n".join(lines)
 
 
-def _task(cfg: DictConfig) -> None:
+def _task(cfg: DictConfig, specs: tuple[Spec, ...] | None) -> None:
+    """Hydra's task: run ``specs`` (validated by :func:`main`) in the run folder Hydra made."""
     hc = HydraConfig.get()
     try:
-        spec = to_spec(cfg, list(hc.overrides.task))
+        # Hydra flags (a sweep, say) skip the pre-flight: each job validates its own config.
+        specs = specs or to_specs(cfg, list(hc.overrides.task))
     except ConfigError as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
-        sys.exit(2)
+        _exit(exc)
     out = Path(hc.runtime.output_dir)
     plain = OmegaConf.to_container(cfg, resolve=True)
     results.write_text(OmegaConf.to_yaml(OmegaConf.create(plain)), out / "config.yaml")
-    if cfg.get("compare"):
-        _compare(cfg, list(hc.overrides.task), out)
-        return
     try:
-        ds = simulate(spec, folder=out)
+        if cfg.get("compare"):
+            _, comp = pipeline.run_comparison(specs, folder=out)
+            print(format_comparison(comp))
+        else:
+            _, summary = pipeline.run_one(specs[0], folder=out)
+            print(format_odds(summary, title=specs[0].scenario.title))
+            if "calibration" in summary:
+                print(format_calibration(summary))
     except ConfigError as exc:  # chunks of another run in the folder, an unreachable scheduler
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
-        sys.exit(2)
-    ds = calibration.calibrate(ds, spec.calibration)
-    summary = targets.summarize(ds)
-    results.write(ds, out / "results.nc")
-    results.write_text(json.dumps(summary, indent=2) + "\n", out / "summary.json")
-    storage.remove_chunks(out)  # results.nc now holds every draw
-    write_report(ds, out, charts=spec.report)
-    print(format_odds(summary, title=spec.scenario.title))
-    if "calibration" in summary:
-        print(format_calibration(summary))
+        _exit(exc)
     print(f"results: {out}")
 
 
-def _run_dir(argv: list[str]) -> Path | None:
-    """The run folder named by a ``hydra.run.dir=`` override (a resumable run's), if any."""
+def _error(exc: ConfigError) -> int:
+    """Print a user's error in one line; the exit status to return."""
+    print(f"{PROG}: error: {exc}", file=sys.stderr)
+    return 2
+
+
+def _exit(exc: ConfigError) -> NoReturn:
+    sys.exit(_error(exc))
+
+
+def _preflight(argv: list[str]) -> tuple[Spec, ...]:
+    """Validate the command line before Hydra makes a run folder: the Specs of its runs."""
+    specs = to_specs(compose_config(argv), argv)
     dirs = [a.split("=", 1)[1] for a in argv if a.startswith("hydra.run.dir=")]
-    return Path(dirs[-1]).expanduser() if dirs else None
+    if dirs:  # a named run folder may hold an interrupted run's chunks
+        storage.chunk_folder(Path(dirs[-1]).expanduser(), specs[0]).check(resume=specs[0].mc.resume)
+    return specs
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -190,33 +175,21 @@ def main(argv: list[str] | None = None) -> int:
         try:
             print(format_scenarios())
         except ConfigError as exc:
-            print(f"{PROG}: error: {exc}", file=sys.stderr)
-            return 2
+            return _error(exc)
         return 0
     argv = [_compare_as_list(a) for a in argv]
+    specs = None
     if not any(a.startswith("-") for a in argv):
         try:
-            cfg = compose_config(argv)
-            spec = to_spec(cfg, argv)
-            if (run_dir := _run_dir(argv)) is not None:
-                storage.chunk_folder(run_dir, spec).check(resume=spec.mc.resume)
-            # A comparison: every scenario it names must load under the same overrides.
-            compared = list(cfg.get("compare") or ())
-            if compared and any(_key(a) == "scenario" for a in argv):
-                raise ConfigError(
-                    "command line", "compare", "give the scenarios in compare=, not scenario="
-                )
-            rest = [a for a in argv if _key(a) != "compare"]
-            for name in compared:
-                load_spec([*rest, f"scenario={name}"])
+            specs = _preflight(argv)
         except ConfigError as exc:
-            print(f"{PROG}: error: {exc}", file=sys.stderr)
-            return 2
+            return _error(exc)
+
+    def task(cfg: DictConfig) -> None:
+        _task(cfg, specs)
+
     sys.argv = [sys.argv[0], *argv]
-    run = hydra.main(config_path=str(paths.conf_dir()), config_name="config", version_base="1.3")(
-        _task
-    )
-    run()
+    hydra.main(config_path=str(paths.conf_dir()), config_name="config", version_base="1.3")(task)()
     return 0
 
 
@@ -227,13 +200,9 @@ def format_scenarios() -> str:
     return "\n".join([f"{'scenario':<{width}}title", *(f"{n:<{width}}{t}" for n, t in rows)])
 
 
-def _key(arg: str) -> str:
-    return arg.lstrip("+~").split("=", 1)[0]
-
-
 def _compare_as_list(arg: str) -> str:
     """``compare=a,b,c`` -> ``compare=[a,b,c]`` (Hydra reads a bare comma list as a sweep)."""
     key, _, value = arg.partition("=")
-    if _key(arg) == "compare" and "," in value and not value.startswith("["):
+    if override_key(arg) == "compare" and "," in value and not value.startswith("["):
         return f"{key}=[{value}]"
     return arg

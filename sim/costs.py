@@ -12,9 +12,9 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from sim.engine.core import scope_mask
-from sim.population import FIRMS, PEOPLE, Population
-from sim.spec import METRICS, Scope, Spec
+from sim.population import Population, scope_mask
+from sim.spec import Scope, Spec
+from sim.vocab import FIRMS, METRICS, PEOPLE
 
 ESTIMATES: tuple[str, ...] = ("central", "low", "high")
 YUAN_PER_BN = 1e9

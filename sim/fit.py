@@ -45,6 +45,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.stats import qmc
 
 from sim.rules import ai_share_of_new_devices, bass_share
+from sim.streams import fit_noise_rng, fit_rng
 
 Model = Literal["bass", "logistic", "gompertz"]
 MODELS: tuple[str, ...] = ("bass", "logistic", "gompertz")
@@ -235,7 +236,7 @@ class CurveFit:
         """
         f = self.curves(t_new)
         if noise:
-            rng = np.random.default_rng(np.random.SeedSequence(self.seed, spawn_key=(1,)))
+            rng = fit_noise_rng(self.seed)
             if sd is not None:
                 s = np.full((f.shape[0], 1), sd)
             elif self.sd is None:
@@ -338,7 +339,7 @@ def fit_curve(
         inside = np.all((u > 0.0) & (u < 1.0), axis=1) & np.isfinite(ll)
         return np.where(inside, ll, -np.inf)
 
-    rng = np.random.default_rng(np.random.SeedSequence(seed))
+    rng = fit_rng(seed)
     # Start: the walkers are the best points of a Sobol' sample of the prior, so none starts
     # stranded in a region of negligible posterior mass (such a walker biases the tails).
     u0 = qmc.Sobol(d, scramble=True, rng=rng).random_base2(14)

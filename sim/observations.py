@@ -36,7 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.spec import METRICS, TECH_COORDS, ConfigError
+from sim.vocab import METRICS, TECH_COORDS, ConfigError
 
 OUTPUTS: tuple[str, ...] = ("share", "ai_share_of_new_devices")
 GROUPS: tuple[str, ...] = ("national",)

@@ -16,12 +16,10 @@ from numpy.typing import NDArray
 from scipy import optimize, special
 
 from sim import data
-from sim.spec import METRICS, PopulationSpec
+from sim.spec.model import PopulationSpec, Scope
 from sim.streams import population_rng
-
-PERSON_GROUPS: tuple[str, ...] = ("urban_under60", "urban_60plus", "rural_under60", "rural_60plus")
-SIZE_CLASSES: tuple[str, ...] = ("micro", "small", "medium", "large")
-PEOPLE, FIRMS = 0, 1
+from sim.vocab import FIRMS, METRICS, PERSON_GROUPS, SIZE_CLASSES
+from sim.vocab import PEOPLE as PEOPLE  # re-exported beside FIRMS for the engines
 
 
 @dataclass(frozen=True, eq=False)
@@ -48,7 +46,7 @@ class Population:
     cell_n : ndarray of int, shape (n_cells,)
         Agents in each cell (all >= 1).
     cell_weight : ndarray, shape (n_cells, 4)
-        Real units the cell's agents stand for, per metric in ``sim.spec.METRICS`` order:
+        Real units the cell's agents stand for, per metric in ``sim.vocab.METRICS`` order:
         persons, internet users, firms, firm employment.
     agent_cell : ndarray of int, shape (n_agents,)
         Cell of each agent, sorted ascending.
@@ -308,3 +306,27 @@ def _sorted_by_kind_province(p: Population) -> Population:
         **fields,
         agent_cell=np.repeat(np.arange(p.cell_n.size), fields["cell_n"]),
     )
+
+
+def scope_mask(scope: Scope, pop: Population) -> NDArray[np.bool_]:
+    """Cells a lever acts on, shape (n_cells,)."""
+    m = np.ones(pop.n_cells, dtype=bool)
+    prov = pop.cell_province
+    if scope.provinces:
+        m &= np.isin(pop.provinces[prov], scope.provinces)
+    if scope.regions:
+        m &= np.isin(pop.regions[prov], scope.regions)
+    if scope.compute_hub is not None:
+        m &= pop.compute_hub[prov] == scope.compute_hub
+    firm = pop.cell_sector >= 0
+    if scope.sectors:
+        m &= firm & np.isin(pop.sectors[np.where(firm, pop.cell_sector, 0)], scope.sectors)
+    if scope.key_areas:
+        m &= firm & np.isin(pop.key_areas[np.where(firm, pop.cell_sector, 0)], scope.key_areas)
+    if scope.kinds:
+        kinds = np.array(["people", "firms"])[pop.cell_kind]
+        m &= np.isin(kinds, scope.kinds)
+    if scope.sizes:
+        size = pop.cell_size >= 0
+        m &= size & np.isin(np.array(SIZE_CLASSES)[np.maximum(pop.cell_size, 0)], scope.sizes)
+    return m

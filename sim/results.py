@@ -38,9 +38,9 @@ import numpy as np
 import xarray as xr
 
 from sim import costs
-from sim.engine.core import ChunkResult
-from sim.engine.shocks import event_variables
+from sim.drivers import ChunkResult
 from sim.population import Population
+from sim.shocks import event_variables
 from sim.spec import METRICS, SHOCKS, TECH_COORDS, Spec, Target
 
 SCHEMA = "aiplus-sim/results/1"

@@ -10,7 +10,7 @@ import pytest
 SIM = Path(__file__).resolve().parents[1] / "sim"
 EDGE = {"cli.py", "config.py", "api.py", "__init__.py", "__main__.py"}
 #: The explorer is a user interface, an edge like the command line: it may draw.
-UI = {"abm/app.py"}
+UI = {"ui/explorer.py"}
 
 
 def _imports(path: Path) -> set[str]:
@@ -61,3 +61,18 @@ def test_no_global_random_state_in_the_package():
             "import random",
         ):
             assert call not in text, f"{path.name} uses {call}"
+
+
+#: What the engines import: none of it may import an engine back (``sim.engine`` imports ``sim.abm``
+#: for its registry of engines).
+BELOW_ENGINES = ["drivers.py", "shocks.py", "results.py", "costs.py", "population.py", "abm"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [p for p in MODULES if p.relative_to(SIM).parts[0] in BELOW_ENGINES],
+    ids=lambda p: str(p.relative_to(SIM)),
+)
+def test_what_the_engines_import_does_not_import_sim_engine(path):
+    bad = {m for m in _imports(path) if m == "sim.engine" or m.startswith("sim.engine.")}
+    assert not bad, f"{path.relative_to(SIM)} imports {bad}"

@@ -9,7 +9,6 @@ import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
-from conftest import results_dataset
 from scipy import stats
 
 from sim import calibration, observations, results
@@ -20,6 +19,8 @@ from sim.observations import Observation
 from sim.spec import CalibrationSpec
 from sim.stats import effective_sample_size, weighted_quantile, wilson
 from sim.targets import summarize
+
+from helpers import FAST, results_dataset, run_cli
 
 TIMES = pd.to_datetime(["2024-12-31", "2025-06-30", "2025-12-31", "2027-12-31"])
 PARAMS = ["agent.p", "replacement.ai_max", "replacement.ai_mid", "replacement.ai_slope"]
@@ -291,21 +292,8 @@ def test_weighted_odds_count_weight_above_the_threshold():
 
 
 def test_cli_writes_weights_and_prior_beside_posterior(tmp_path):
-    import os
-    import subprocess
-    import sys
-
     out = tmp_path / "run"
-    args = ["mc.draws=6", "mc.chunk=3", "population.n_agents=2000", "calibration=observed"]
-    env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}
-    r = subprocess.run(
-        [sys.executable, "-m", "sim", *args, f"hydra.run.dir={out}"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-    )
+    r = run_cli([*FAST, "calibration=observed", f"hydra.run.dir={out}"], cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     # Six draws cannot carry nine observations: the posterior is refused, loudly.
     assert "posterior odds not reported" in r.stdout and "PRIOR odds" in r.stdout
@@ -322,8 +310,7 @@ def test_cli_writes_weights_and_prior_beside_posterior(tmp_path):
 def test_api_reports_posterior_odds_when_the_sample_suffices():
     import sim
 
-    over = ["mc.draws=6", "mc.chunk=6", "population.n_agents=2000", "calibration=observed"]
-    s = sim.summarize(sim.run("baseline", [*over, "calibration.ess_min=1"]))
+    s = sim.summarize(sim.run("baseline", [*FAST, "calibration=observed", "calibration.ess_min=1"]))
     assert s["calibration"]["status"] == "ok"
     assert all(t["p_hit"] is not None and "prior_p_hit" in t for t in s["targets"])
 

@@ -13,7 +13,7 @@ from sim import comparison, costs, results, stats
 from sim.config import load_spec
 from sim.engine import simulate
 
-TINY = ["mc.draws=16", "mc.chunk=8", "population.n_agents=1500"]
+from helpers import SMALL
 
 
 def _table(a: int, b: int, c: int, d: int):
@@ -44,9 +44,9 @@ def test_paired_interval_stays_within_minus_one_and_one():
 def test_paired_differences_vary_far_less_than_unpaired_ones():
     """Draw i of both scenarios shares its parameters and streams, so the per-draw difference in
     a target's share is mostly the lever effect; with a different seed it is mostly noise."""
-    spec = load_spec(TINY)
+    spec = load_spec(SMALL)
     ref = simulate(spec)
-    alt_spec = load_spec([*TINY, "scenario=full_implementation"])
+    alt_spec = load_spec([*SMALL, "scenario=full_implementation"])
     alt = simulate(alt_spec)
     other = simulate(replace(alt_spec, mc=replace(alt_spec.mc, seed=alt_spec.mc.seed + 1)))
     for t in spec.targets:
@@ -57,7 +57,7 @@ def test_paired_differences_vary_far_less_than_unpaired_ones():
 
 
 def test_comparison_reports_odds_paired_change_and_cost_per_100bn():
-    comp = sim.compare(["baseline", "full_implementation", "headwinds"], overrides=TINY).to_dict()
+    comp = sim.compare(["baseline", "full_implementation", "headwinds"], overrides=SMALL).to_dict()
     assert comp["reference"] == "baseline" and comp["draws"] == 16
     assert "Newcombe" in comp["method"]
     ref, full, head = comp["scenarios"]
@@ -87,8 +87,8 @@ def test_comparison_reports_odds_paired_change_and_cost_per_100bn():
 
 
 def test_extra_cost_counts_spending_up_to_the_target_year():
-    ref = simulate(load_spec(TINY))
-    alt = simulate(load_spec([*TINY, "scenario=compute_push"]))
+    ref = simulate(load_spec(SMALL))
+    alt = simulate(load_spec([*SMALL, "scenario=compute_push"]))
     comp = comparison.compare([ref, alt])
     by_year = {r.target.year: r.change.extra_cost_yuan for r in comp.scenarios[1].rows}
     for year, extra in by_year.items():
@@ -98,7 +98,7 @@ def test_extra_cost_counts_spending_up_to_the_target_year():
 
 
 def test_runs_that_are_not_paired_are_refused():
-    spec = load_spec(TINY)
+    spec = load_spec(SMALL)
     a = simulate(spec)
     b = simulate(replace(spec, mc=replace(spec.mc, seed=spec.mc.seed + 1)))
     with pytest.raises(ValueError, match="seed"):

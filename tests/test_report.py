@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
-from conftest import results_dataset
 from matplotlib.collections import PolyCollection
 from matplotlib.container import BarContainer, ErrorbarContainer
 from matplotlib.figure import Figure
@@ -31,12 +28,12 @@ from sim.spec import KEY_AREAS, ConfigError, Target
 from sim.stats import weighted_quantile, wilson
 from sim.targets import evaluate
 
-SMALL_RUN = ["mc.draws=24", "mc.chunk=12", "population.n_agents=3000"]
+from helpers import MEDIUM, TINY, imports_matplotlib, results_dataset
 
 
 @pytest.fixture(scope="module")
 def ds() -> xr.Dataset:
-    return sim.run("baseline", overrides=SMALL_RUN)
+    return sim.run("baseline", overrides=MEDIUM)
 
 
 def new_ax():
@@ -165,7 +162,7 @@ def test_odds_chart_puts_each_target_at_its_probability(ds):
 
 
 def test_odds_chart_compares_runs_in_one_colour_each(ds):
-    none = sim.run("baseline", overrides=[*SMALL_RUN, "levers=none"])
+    none = sim.run("baseline", overrides=[*MEDIUM, "levers=none"])
     comp = comparison.compare([ds, none])
     ax = charts.comparison_odds_chart(comp, ax=new_ax())
     bars = [c for c in ax.containers if isinstance(c, ErrorbarContainer)]
@@ -234,28 +231,14 @@ def test_crossing_year_chart_shows_the_distribution_of_first_years(weight, p70):
 # --------------------------------------------------------------------------------------------------
 # Run report
 # --------------------------------------------------------------------------------------------------
-def cli_run(folder: Path, *overrides: str) -> bool:
-    """Run the CLI in a fresh interpreter; return whether it imported matplotlib."""
-    args = ["mc.draws=4", "mc.chunk=4", "population.n_agents=1000", *overrides]
-    code = (
-        "import sys; from sim.cli import main; "
-        f"main({[*args, f'hydra.run.dir={folder}']!r}); "
-        "print('matplotlib' in sys.modules)"
-    )
-    r = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, cwd=folder.parent, timeout=300
-    )
-    assert r.returncode == 0, r.stderr
-    return {"True": True, "False": False}[r.stdout.strip().splitlines()[-1]]
-
-
 @pytest.fixture(scope="module")
 def cli_folders(tmp_path_factory) -> dict[str, tuple[Path, bool]]:
     """Two CLI runs, with and without charts: folder, and whether matplotlib was imported."""
     out = {}
     for flag in ("true", "false"):
         folder = tmp_path_factory.mktemp(f"report_{flag}") / "run"
-        out[flag] = (folder, cli_run(folder, f"report={flag}"))
+        args = [*TINY, f"report={flag}", f"hydra.run.dir={folder}"]
+        out[flag] = (folder, imports_matplotlib(args, cwd=folder.parent))
     return out
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import results_dataset
 
 from sim.spec import Target
 from sim.stats import wilson
 from sim.targets import evaluate, summarize
+
+from helpers import results_dataset
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from sim.engine.core import ChunkResult
+from sim.drivers import ChunkResult
 from sim.spec import ConfigError, Spec
 
 #: Version of the chunk-file layout; part of every fingerprint.
