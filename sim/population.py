@@ -17,6 +17,7 @@ from scipy import optimize, special
 
 from sim import data
 from sim.spec.model import PopulationSpec, Scope
+from sim.stats import effective_sample_size
 from sim.streams import population_rng
 from sim.vocab import FIRMS, METRICS, PERSON_GROUPS, SIZE_CLASSES
 from sim.vocab import PEOPLE as PEOPLE  # re-exported beside FIRMS for the engines
@@ -92,8 +93,7 @@ class Population:
 
     def n_effective(self, metric: str) -> float:
         """Kish effective sample size of the agents counted by ``metric``."""
-        w = self.agent_weight(metric)
-        return float(w.sum() ** 2 / np.square(w).sum())
+        return effective_sample_size(self.agent_weight(metric))
 
     def neighbours(self, degree: int, rng: np.random.Generator) -> NDArray[np.intp]:
         """A random peer network: ``degree`` out-neighbours per agent among agents of its kind,

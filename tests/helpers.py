@@ -18,7 +18,8 @@ import xarray as xr
 from numpy.typing import ArrayLike
 
 from sim import results
-from sim.spec import METRICS, TECH_COORDS, Target
+from sim.spec import Target
+from sim.vocab import METRICS, TECH_COORDS
 
 #: Two draws: a code path runs; nothing is estimated.
 CHEAP = ["mc.draws=2", "mc.chunk=2", "population.n_agents=1000"]

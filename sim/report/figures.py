@@ -19,7 +19,7 @@ from sim import results
 from sim.comparison import Comparison
 from sim.report import charts, summaries
 from sim.report.style import RC
-from sim.spec import METRICS
+from sim.vocab import METRICS
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from sim.report.style import (
     styled,
 )
 from sim.report.tiles import TILE_LABELS, TILES, grid_shape
-from sim.spec import KEY_AREAS
+from sim.vocab import KEY_AREAS
 
 
 def _threshold(ds: xr.Dataset, year: int, metric: str, tech: str) -> float | None:
