@@ -21,7 +21,11 @@ public_cost : (cost_year, lever, estimate) float64
 
 Attributes carry the scenario, seed, engine, versions, targets, priors, lever schedules,
 programmes, shocks and unit costs (as JSON strings where structured), so a results file explains
-itself.
+itself. A calibrated run adds ``weight`` (draw,) and the ``calibration`` record.
+
+Other modules read a results Dataset through the accessors here (:func:`targets_of`,
+:func:`share_at`, :func:`share_path`, :func:`share_by`, :func:`param_value`,
+:func:`calibration_of`, :func:`weights_of`), not by variable names and positions of their own.
 """
 
 from __future__ import annotations
