@@ -47,7 +47,7 @@ bench: $(STAMP)
 
 # The explorer on http://localhost:8765 (solara's own flags may follow in ARGS).
 explore: $(STAMP)
-	SOLARA_TELEMETRY_MIXPANEL_ENABLE=False $(VENV)/bin/solara run sim/abm/app.py --port 8765 \
+	SOLARA_TELEMETRY_MIXPANEL_ENABLE=False $(VENV)/bin/solara run sim/ui/explorer.py --port 8765 \
 	  --no-check-version $(ARGS)
 
 # Debian's chromium and chromium-driver, installed when missing (needs root and apt-get).

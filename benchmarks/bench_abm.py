@@ -19,7 +19,7 @@ import time
 
 import numpy as np
 
-from sim import abm
+from sim import abm, drivers
 from sim.config import load_spec
 from sim.engine import core, parameter_sets
 from sim.population import build
@@ -32,7 +32,7 @@ def rates(*, agents: int | None, abm_draws: int, chunk: int, repeats: int = 3) -
     spec = load_spec([f"mc.draws={max(chunk, abm_draws)}", *size])
     pop = build(spec.population, seed=spec.mc.seed)
     values = parameter_sets(spec)
-    lay = core.layout(spec, pop)
+    lay = drivers.layout(spec, pop)
     months = spec.time.n_steps
 
     def best(run, repeats: int) -> float:

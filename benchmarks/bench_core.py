@@ -15,6 +15,7 @@ import time
 
 import numpy as np
 
+from sim import drivers
 from sim.config import load_spec
 from sim.engine import core, parameter_sets
 from sim.population import build
@@ -37,7 +38,7 @@ def core_rate(*, draws: int, chunk: int, agents: int, repeats: int = 2) -> dict:
     spec = load_spec([f"mc.draws={draws}", f"mc.chunk={chunk}", f"population.n_agents={agents}"])
     pop = build(spec.population, seed=spec.mc.seed)
     values = parameter_sets(spec)
-    lay = core.layout(spec, pop)
+    lay = drivers.layout(spec, pop)
     best = np.inf
     for _ in range(repeats):
         t = time.perf_counter()

@@ -6,9 +6,8 @@ from collections.abc import Sequence
 
 import xarray as xr
 
-from sim import calibration, comparison, targets
+from sim import comparison, pipeline, targets
 from sim.config import load_spec
-from sim.engine import simulate
 
 
 def run(scenario: str = "baseline", overrides: Sequence[str] = ()) -> xr.Dataset:
@@ -26,8 +25,8 @@ def run(scenario: str = "baseline", overrides: Sequence[str] = ()) -> xr.Dataset
     sim.spec.ConfigError
         On an unknown scenario or key, or a value out of range.
     """
-    spec = load_spec([f"scenario={scenario}", *overrides])
-    return calibration.calibrate(simulate(spec), spec.calibration)
+    ds, _ = pipeline.run_one(load_spec([f"scenario={scenario}", *overrides]))
+    return ds
 
 
 def summarize(ds: xr.Dataset) -> dict:
@@ -35,10 +34,13 @@ def summarize(ds: xr.Dataset) -> dict:
     return targets.summarize(ds)
 
 
-def compare(scenarios: Sequence[str], overrides: Sequence[str] = ()) -> dict:
+def compare(scenarios: Sequence[str], overrides: Sequence[str] = ()) -> comparison.Comparison:
     """Run ``scenarios`` with common random numbers and compare each with the first.
 
-    Returns the ``comparison.json`` content of ``python -m sim compare=...``
-    (see :func:`sim.comparison.compare`).
+    Every scenario is validated before any runs. Returns the comparison
+    (:func:`sim.comparison.compare`); its ``to_dict()`` is the ``comparison.json`` content of
+    ``python -m sim compare=...``.
     """
-    return comparison.compare([run(s, overrides) for s in scenarios])
+    specs = [load_spec([f"scenario={s}", *overrides]) for s in scenarios]
+    _, comp = pipeline.run_comparison(specs)
+    return comp

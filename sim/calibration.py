@@ -40,28 +40,12 @@ import xarray as xr
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
-from sim import rules
+from sim import results, rules
 from sim.observations import Observation
 from sim.spec import CalibrationSpec
+from sim.stats import effective_sample_size, weighted_quantile
 
 _DEVICE_PARAMS = ("replacement.ai_mid", "replacement.ai_slope", "replacement.ai_max")
-
-
-def effective_sample_size(weights: ArrayLike) -> float:
-    """Kish's effective sample size ``(sum w)^2 / sum w^2`` of non-negative weights."""
-    w = np.asarray(weights, dtype=np.float64)
-    total = w.sum()
-    return float(total**2 / np.sum(w**2)) if total > 0 else 0.0
-
-
-def weighted_quantile(x: ArrayLike, weights: ArrayLike, q: ArrayLike) -> NDArray[np.float64]:
-    """Quantiles ``q`` of the weighted sample ``x``: the weighted empirical CDF, interpolated
-    between the midpoints of each draw's weight (equal weights give the Hazen quantiles)."""
-    x, w = np.asarray(x, dtype=np.float64), np.asarray(weights, dtype=np.float64)
-    order = np.argsort(x, kind="stable")
-    xs, ws = x[order], w[order]
-    cw = (np.cumsum(ws) - 0.5 * ws) / ws.sum()
-    return np.interp(q, cw, xs)
 
 
 def predictive_quantile(
@@ -103,13 +87,11 @@ def predict(ds: xr.Dataset, obs: Observation) -> NDArray[np.float64] | None:
     if obs.output == "share":
         if obs.time not in ds.indexes["time"]:
             return None
-        x = ds["share"].sel(time=obs.time, tech=obs.tech, metric=obs.metric)
-        return x.values.astype(np.float64)
+        return results.share_on(ds, obs.time, obs.tech, obs.metric).values.astype(np.float64)
     if obs.output == "ai_share_of_new_devices":
-        names = ds["param"].values.tolist()
-        if not all(n in names for n in _DEVICE_PARAMS):
+        if not set(_DEVICE_PARAMS) <= set(results.param_names(ds)):
             return None
-        mid, slope, top = (ds["param_value"].sel(param=n).values[:, None] for n in _DEVICE_PARAMS)
+        mid, slope, top = (results.param_value(ds, n)[:, None] for n in _DEVICE_PARAMS)
         t = _months(obs.period_start, obs.date)[None, :]
         return rules.ai_share_of_new_devices(t, mid=mid, slope=slope, top=top).mean(axis=1)
     return None
@@ -160,7 +142,7 @@ def _rows(ds: xr.Dataset, cal: CalibrationSpec) -> list[_Row]:
 
 
 def _band(pred: NDArray, w: NDArray, value: float, sd: float) -> dict:
-    p05, med, p95 = weighted_quantile(pred, w, [0.05, 0.5, 0.95])
+    p05, med, p95 = weighted_quantile(pred, [0.05, 0.5, 0.95], weights=w)
     return {
         "median": float(med),
         "p05": float(p05),
@@ -280,9 +262,3 @@ def calibrate(ds: xr.Dataset, cal: CalibrationSpec) -> xr.Dataset:
     }
     out.attrs["calibration"] = json.dumps(info)
     return out
-
-
-def status(ds: xr.Dataset) -> dict | None:
-    """The calibration record of a results Dataset, or None when it was not calibrated."""
-    raw = ds.attrs.get("calibration")
-    return None if raw is None else json.loads(raw)

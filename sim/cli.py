@@ -15,43 +15,48 @@ hydra.run.dir=RUN_FOLDER`` finishes the run.
 
 from __future__ import annotations
 
-import json
 import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import hydra
 import yaml
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
-from sim import calibration, comparison, paths, results, runfolder, sweep, targets
-from sim.config import compose_config, is_sweep, load_spec, run_dir, sweep_jobs, to_spec
-from sim.engine import backends, simulate, storage
-from sim.report import write_comparison_report, write_report
+from sim import comparison, paths, pipeline, results, runfolder, sweep
+from sim.config import compose_config, is_sweep, override_key, run_dir, sweep_jobs, to_specs
+from sim.engine import backends, storage
 from sim.spec import ConfigError, Spec, scenario_titles
 
 PROG = "aiplus-sim"
 
 
 def format_odds(summary: dict, *, title: str = "") -> str:
-    """A short plain-text table of the odds in a summary."""
+    """A short plain-text table of the odds in a summary, the primary reading's first."""
     lines = [
         f"{PROG}: scenario {summary['scenario']!r}{f' ({title})' if title else ''}, "
         f"{summary['draws']} draws, seed {summary['seed']}",
-        f"{'target':<34} {'P(hit)':>6}  {'95% CI':<13}  {'median':>6}  {'5-95% band':<13}",
     ]
-    for t in summary["targets"]:
-        label = f"{t['year']} > {t['threshold']:.0%}  {t['metric']} ({t['tech']})"
+    if primary := summary.get("primary"):
+        lines.append(f"* primary reading: {primary['tech']} use, share of {primary['metric']}")
+    labels = [
+        f"{'*' if t.get('primary') else ' '}{t['year']} > {t['threshold']:.0%}  "
+        f"{t['metric']} ({t['tech']})"
+        for t in summary["targets"]
+    ]
+    width = max(len(label) for label in labels) + 1
+    lines.append(f"{'target':<{width}} {'P(hit)':>6}  {'95% CI':<15}  {'median':>6}  5-95% band")
+    for label, t in zip(labels, summary["targets"], strict=True):
         if t["p_hit"] is None:  # calibration refused the posterior: show the prior odds
             t = {k[6:]: v for k, v in t.items() if k.startswith("prior_")}
         lo, hi = t["ci95"]
         lines.append(
-            f"{label:<34} {t['p_hit']:>6.1%}  [{lo:.1%}, {hi:.1%}]".ljust(57)
-            + f"  {t['share_median']:>6.1%}  [{t['share_p05']:.1%}, {t['share_p95']:.1%}]"
+            f"{label:<{width}} {t['p_hit']:>6.1%}  {f'[{lo:.1%}, {hi:.1%}]':<15}"
+            f"  {t['share_median']:>6.1%}  [{t['share_p05']:.1%}, {t['share_p95']:.1%}]"
         )
     cost = summary.get("public_cost")
     if cost:
@@ -70,62 +75,44 @@ def format_odds(summary: dict, *, title: str = "") -> str:
     return "\n".join(lines)
 
 
-def format_comparison(comp: dict) -> str:
+def format_comparison(comp: comparison.Comparison) -> str:
     """A short plain-text table of a comparison: odds, paired change and cost per target."""
-    runs = comp["scenarios"]
-    width = max(len(r["scenario"]) for r in runs) + 2
+    runs = comp.scenarios
+    width = max(len(r.scenario) for r in runs) + 2
     lines = [
-        f"{PROG}: paired comparison with {comp['reference']!r}, {comp['draws']} draws, "
-        f"seed {comp['seed']} (common random numbers)"
+        f"{PROG}: paired comparison with {comp.reference!r}, {comp.draws} draws, "
+        f"seed {comp.seed} (common random numbers)"
     ]
-    if runs[0]["public_cost"]:
-        years = sorted(runs[0]["public_cost"]["yearly"])
+    if runs[0].public_cost:
+        years = sorted(runs[0].public_cost["yearly"])
         lines.append(
             f"public cost {years[0]}-{years[-1]}, bn yuan: "
-            + ", ".join(f"{r['scenario']} {r['public_cost']['total'] / 1e9:,.0f}" for r in runs)
+            + ", ".join(f"{r.scenario} {r.public_cost['total'] / 1e9:,.0f}" for r in runs)
         )
     lines.append(
         f"{'target / scenario':<{width}} {'P(hit)':>6}  {'change [95% CI], pp':<22}"
         f"{'share chg':>9}  {'extra cost':>11}  {'per 100 bn':>10}"
     )
-    for j, t in enumerate(runs[0]["targets"]):
-        lines.append(f"{t['year']} > {t['threshold']:.0%}  {t['metric']} ({t['tech']})")
+    for j, t in enumerate(comp.targets):
+        lines.append(f"{t.year} > {t.threshold:.0%}  {t.metric} ({t.tech})")
         for r in runs:
-            row = r["targets"][j]
-            text = f"  {r['scenario']:<{width - 2}} {row['p_hit']:>6.1%}  "
-            if "p_hit_diff" not in row:
+            row = r.rows[j]
+            text = f"  {r.scenario:<{width - 2}} {row.odds.p_hit:>6.1%}  "
+            c = row.change
+            if c is None:
                 lines.append(text + "(reference)")
                 continue
-            lo, hi = row["p_hit_diff_ci95"]
-            change = f"{row['p_hit_diff']:+.1%} [{lo:+.1%}, {hi:+.1%}]".replace("%", "")
-            extra = row.get("extra_cost_yuan")
-            per = row.get("p_hit_diff_per_100bn_yuan")
+            lo, hi = c.p_hit_diff_ci95
+            change = f"{c.p_hit_diff:+.1%} [{lo:+.1%}, {hi:+.1%}]".replace("%", "")
+            extra, per = c.extra_cost_yuan, c.p_hit_diff_per_100bn_yuan
             lines.append(
                 text
                 + f"{change:<22}"
-                + f"{row['share_diff'] * 100:>+6.1f} pp  "
+                + f"{c.share_diff * 100:>+6.1f} pp  "
                 + (f"{extra / 1e9:>+8,.0f} bn" if extra is not None else f"{'-':>11}")
                 + (f"  {per:>+10.1%}".replace("%", " pp") if per is not None else f"  {'-':>10}")
             )
     return "\n".join(lines)
-
-
-def _compare(specs: tuple[Spec, ...], out: Path) -> None:
-    """Run each scenario of a comparison (``specs``, validated before the folder was made) and
-    compare it with the first."""
-    runs = []
-    for spec in specs:
-        ds = simulate(spec)
-        folder = out / spec.scenario.name
-        folder.mkdir(parents=True, exist_ok=True)
-        results.write(ds, folder / "results.nc")
-        summary = targets.summarize(ds)
-        results.write_text(json.dumps(summary, indent=2) + "\n", folder / "summary.json")
-        runs.append(ds)
-    comp = comparison.compare(runs)
-    results.write_text(json.dumps(comp, indent=2) + "\n", out / "comparison.json")
-    write_comparison_report(comp, out, charts=specs[0].report)
-    print(format_comparison(comp))
 
 
 def format_calibration(summary: dict) -> str:
@@ -159,24 +146,27 @@ def _task(cfg: DictConfig, specs: tuple[Spec, ...]) -> None:
     out = Path(HydraConfig.get().runtime.output_dir)
     plain = OmegaConf.to_container(cfg, resolve=True)
     results.write_text(OmegaConf.to_yaml(OmegaConf.create(plain)), out / "config.yaml")
-    if cfg.get("compare"):
-        _compare(specs, out)
-        return
-    spec = specs[0]
     try:
-        ds = simulate(spec, folder=out)
+        if cfg.get("compare"):
+            _, comp = pipeline.run_comparison(specs, folder=out)
+            print(format_comparison(comp))
+        else:
+            _, summary = pipeline.run_one(specs[0], folder=out)
+            print(format_odds(summary, title=specs[0].scenario.title))
+            if "calibration" in summary:
+                print(format_calibration(summary))
     except ConfigError as exc:  # a scheduler that went away after the pre-flight check
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
-        sys.exit(2)
-    ds = calibration.calibrate(ds, spec.calibration)
-    summary = targets.summarize(ds)
-    results.write(ds, out / "results.nc")
-    results.write_text(json.dumps(summary, indent=2) + "\n", out / "summary.json")
-    write_report(ds, out, charts=spec.report)
-    storage.remove_chunks(out)  # last: a run that fails before this can still resume
-    print(format_odds(summary, title=spec.scenario.title))
-    if "calibration" in summary:
-        print(format_calibration(summary))
+        _exit(exc)
+
+
+def _error(exc: ConfigError) -> int:
+    """Print a user's error in one line; the exit status to return."""
+    print(f"{PROG}: error: {exc}", file=sys.stderr)
+    return 2
+
+
+def _exit(exc: ConfigError) -> NoReturn:
+    sys.exit(_error(exc))
 
 
 #: Hydra options that only print (help, the config, information): handed to Hydra, nothing runs.
@@ -205,8 +195,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             print(format_scenarios())
         except ConfigError as exc:
-            print(f"{PROG}: error: {exc}", file=sys.stderr)
-            return 2
+            return _error(exc)
         return 0
     argv = [_compare_as_list(a) for a in argv]
     if any(a.split("=", 1)[0] in PRINT_ONLY for a in argv):
@@ -223,8 +212,7 @@ def main(argv: list[str] | None = None) -> int:
             return _sweep(overrides)
         return _single(overrides)
     except ConfigError as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
-        return 2
+        return _error(exc)
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted; nothing was written", file=sys.stderr)
         return 130
@@ -247,15 +235,7 @@ class _Plan:
 def _validate(overrides: list[str], final: Path | None = None) -> _Plan:
     """Compose and validate a run's whole configuration, every compared scenario included."""
     cfg = compose_config(overrides)
-    spec = to_spec(cfg, overrides)
-    # A comparison: every scenario it names must load under the same overrides.
-    compared = list(cfg.get("compare") or ())
-    if compared and any(_key(a) == "scenario" for a in overrides):
-        raise ConfigError(
-            "command line", "compare", "give the scenarios in compare=, not scenario="
-        )
-    rest = [a for a in overrides if _key(a) != "compare"]
-    specs = tuple(load_spec([*rest, f"scenario={name}"]) for name in compared) or (spec,)
+    specs = to_specs(cfg, overrides)  # every compared scenario included
     return _Plan(tuple(overrides), cfg, specs, final or run_dir(cfg))
 
 
@@ -296,7 +276,7 @@ def _single(overrides: list[str]) -> int:
 def _sweep(overrides: list[str]) -> int:
     """``-m``: every run of the sweep validated and checked before any is written; each run in a
     sub-folder named by its overrides; the odds of all of them in ``odds.csv``."""
-    if any(_key(a) == "compare" for a in overrides):
+    if any(override_key(a) == "compare" for a in overrides):
         raise ConfigError(
             "command line", "compare", "a sweep (-m) runs one scenario a run; sweep scenario=a,b"
         )
@@ -328,7 +308,11 @@ def _sweep(overrides: list[str]) -> int:
             sweep.write_table(sweep.table(runs, summaries), run.partial / "odds.csv")
             run.commit()
     except KeyboardInterrupt:
-        key = "hydra.sweep.dir" if any(_key(a) == "hydra.sweep.dir" for a in overrides) else ""
+        key = (
+            "hydra.sweep.dir"
+            if any(override_key(a) == "hydra.sweep.dir" for a in overrides)
+            else ""
+        )
         print(f"{PROG}: {_interrupted(final, key or 'hydra.run.dir')}", file=sys.stderr)
         return 130
     print(sweep.format_table(runs, summaries, prog=PROG))
@@ -383,13 +367,9 @@ def format_scenarios() -> str:
     return "\n".join([f"{'scenario':<{width}}title", *(f"{n:<{width}}{t}" for n, t in rows)])
 
 
-def _key(arg: str) -> str:
-    return arg.lstrip("+~").split("=", 1)[0]
-
-
 def _compare_as_list(arg: str) -> str:
     """``compare=a,b,c`` -> ``compare=[a,b,c]`` (Hydra reads a bare comma list as a sweep)."""
     key, _, value = arg.partition("=")
-    if _key(arg) == "compare" and "," in value and not value.startswith("["):
+    if override_key(arg) == "compare" and "," in value and not value.startswith("["):
         return f"{key}=[{value}]"
     return arg

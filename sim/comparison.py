@@ -4,20 +4,21 @@ Draw ``i`` of every scenario shares its parameter sample and its random streams,
 difference between a scenario and the reference reflects the levers, not sampling noise. The
 difference in the odds of a target is the mean difference of per-draw hit indicators, with
 Newcombe's interval for paired proportions; the difference in the share itself is the mean
-per-draw difference, with a t interval.
+per-draw difference, with a t interval (:mod:`sim.stats`).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import xarray as xr
-from scipy import stats
 
-from sim import costs
-from sim.targets import evaluate, share_at, targets_of, wilson_interval
+from sim import costs, results
+from sim.spec import Target
+from sim.stats import Odds, mean_interval, paired_interval
+from sim.targets import evaluate
 
 #: Public money in which "change in odds per ... yuan" is expressed.
 PER_YUAN = 100e9
@@ -30,71 +31,155 @@ METHOD = (
 )
 
 
-def paired_interval(
-    hit_alt: Sequence[bool], hit_ref: Sequence[bool], *, confidence: float = 0.95
-) -> tuple[float, float, float]:
-    """Difference of two paired proportions and its confidence interval.
+@dataclass(frozen=True)
+class Change:
+    """A scenario's paired change against the reference in one target.
 
-    Parameters
+    Attributes
     ----------
-    hit_alt, hit_ref : array_like of bool, shape (n,)
-        Per-draw indicators (target hit) of the scenario and of the reference, paired by draw.
-    confidence : float
-        Confidence level of the interval.
-
-    Returns
-    -------
-    diff, low, high : float
-        ``mean(hit_alt) - mean(hit_ref)`` and its interval, within [-1, 1].
-
-    References
-    ----------
-    .. [1] Newcombe, R. G. (1998). Improved confidence intervals for the difference between
-       binomial proportions based on paired data. Statistics in Medicine 17(22), 2635-2650,
-       method 10 (square-and-add of Wilson score intervals, with a continuity-corrected
-       correlation).
-    .. [2] Fagerland, M. W., Lydersen, S. and Laake, P. (2017). Statistical Analysis of
-       Contingency Tables, ch. 8 (worked examples).
+    p_hit_diff : float
+        Mean over draws of (target met in the scenario) minus (met in the reference), in [-1, 1].
+    p_hit_diff_ci95 : tuple of float
+        Its 95% interval for paired proportions (:func:`sim.stats.paired_interval`).
+    share_diff : float
+        Mean per-draw difference in the share at the end of the target year.
+    share_diff_ci95 : tuple of float
+        Its 95% t interval.
+    extra_cost_yuan : float or None
+        Public cost minus the reference's, up to the end of the target year, at the central unit
+        costs (yuan); None when a run has no public cost.
+    p_hit_diff_per_100bn_yuan : float or None
+        ``p_hit_diff`` per 100 bn yuan of ``extra_cost_yuan``; None when the scenario costs no
+        more than the reference (or has no cost).
     """
-    x, y = np.asarray(hit_alt, dtype=bool), np.asarray(hit_ref, dtype=bool)
-    n = x.size
-    a, b = int(np.sum(x & y)), int(np.sum(x & ~y))
-    c, d = int(np.sum(~x & y)), int(np.sum(~x & ~y))
-    p1, p2 = (a + b) / n, (a + c) / n
-    l1, u1 = wilson_interval(a + b, n, confidence=confidence)
-    l2, u2 = wilson_interval(a + c, n, confidence=confidence)
-    margins = (a + b) * (c + d) * (a + c) * (b + d)
-    phi = 0.0
-    if margins > 0:
-        cross = a * d - b * c
-        num = cross - n / 2 if cross > n / 2 else (0.0 if cross >= 0 else cross)
-        phi = num / math.sqrt(margins)
-    diff = p1 - p2
-    low = diff - math.sqrt(
-        max((p1 - l1) ** 2 - 2 * phi * (p1 - l1) * (u2 - p2) + (u2 - p2) ** 2, 0)
-    )
-    high = diff + math.sqrt(
-        max((p2 - l2) ** 2 - 2 * phi * (p2 - l2) * (u1 - p1) + (u1 - p1) ** 2, 0)
-    )
-    return diff, max(low, -1.0), min(high, 1.0)
+
+    p_hit_diff: float
+    p_hit_diff_ci95: tuple[float, float]
+    share_diff: float
+    share_diff_ci95: tuple[float, float]
+    extra_cost_yuan: float | None = None
+    p_hit_diff_per_100bn_yuan: float | None = None
+
+    def to_dict(self) -> dict:
+        out = {
+            "p_hit_diff": self.p_hit_diff,
+            "p_hit_diff_ci95": list(self.p_hit_diff_ci95),
+            "share_diff": self.share_diff,
+            "share_diff_ci95": list(self.share_diff_ci95),
+        }
+        if self.extra_cost_yuan is not None:
+            out["extra_cost_yuan"] = self.extra_cost_yuan
+            out["p_hit_diff_per_100bn_yuan"] = self.p_hit_diff_per_100bn_yuan
+        return out
 
 
-def mean_interval(x: Sequence[float], *, confidence: float = 0.95) -> tuple[float, float, float]:
-    """Mean of ``x`` and its t interval (a zero-width interval when every value is equal)."""
-    x = np.asarray(x, dtype=np.float64)
-    m = float(x.mean())
-    if x.size < 2:
-        return m, -math.inf, math.inf
-    half = float(stats.t.ppf(0.5 + confidence / 2, x.size - 1) * x.std(ddof=1) / math.sqrt(x.size))
-    return m, m - half, m + half
+@dataclass(frozen=True)
+class Row:
+    """One target of one scenario: its own odds and, but for the reference, its change."""
+
+    odds: Odds
+    change: Change | None = None
+
+    @property
+    def target(self) -> Target:
+        return self.odds.target
+
+    def to_dict(self) -> dict:
+        return self.odds.to_dict() | ({} if self.change is None else self.change.to_dict())
+
+
+@dataclass(frozen=True)
+class ScenarioResult:
+    """One scenario of a comparison.
+
+    Attributes
+    ----------
+    scenario, title : str
+    public_cost : dict or None
+        :func:`sim.costs.summarize` of the run; None when it has no public cost.
+    rows : tuple of Row
+        One per target, in the comparison's target order.
+    """
+
+    scenario: str
+    title: str
+    public_cost: dict | None
+    rows: tuple[Row, ...]
+
+    def to_dict(self) -> dict:
+        return {
+            "scenario": self.scenario,
+            "title": self.title,
+            "public_cost": self.public_cost,
+            "targets": [r.to_dict() for r in self.rows],
+        }
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Each scenario against the first (the reference), paired draw by draw.
+
+    Attributes
+    ----------
+    reference : str
+        The reference scenario's name.
+    draws, seed : int
+        Shared by every scenario.
+    method : str
+        How the changes are computed, in words.
+    scenarios : tuple of ScenarioResult
+        The reference first.
+    """
+
+    reference: str
+    draws: int
+    seed: int
+    method: str
+    scenarios: tuple[ScenarioResult, ...]
+
+    @property
+    def targets(self) -> tuple[Target, ...]:
+        """The targets compared, in row order."""
+        return tuple(r.target for r in self.scenarios[0].rows)
+
+    @property
+    def has_costs(self) -> bool:
+        """Whether every scenario's changes carry an extra public cost."""
+        return all(
+            r.change is not None and r.change.extra_cost_yuan is not None
+            for s in self.scenarios[1:]
+            for r in s.rows
+        )
+
+    def index(self, target: Target) -> int:
+        """Row of ``target``.
+
+        Raises
+        ------
+        ValueError
+            If ``target`` is not compared.
+        """
+        if target not in self.targets:
+            raise ValueError(f"target {target.label} is not in the comparison")
+        return self.targets.index(target)
+
+    def to_dict(self) -> dict:
+        """The ``comparison.json`` content."""
+        return {
+            "reference": self.reference,
+            "draws": self.draws,
+            "seed": self.seed,
+            "method": self.method,
+            "scenarios": [s.to_dict() for s in self.scenarios],
+        }
 
 
 def _check_paired(ref: xr.Dataset, ds: xr.Dataset) -> None:
     for what, a, b in (
         ("seed", ref.attrs["seed"], ds.attrs["seed"]),
         ("draws", list(ref["draw"].values), list(ds["draw"].values)),
-        ("parameters", list(ref["param"].values), list(ds["param"].values)),
-        ("targets", ref.attrs["targets"], ds.attrs["targets"]),
+        ("parameters", results.param_names(ref), results.param_names(ds)),
+        ("targets", results.targets_of(ref), results.targets_of(ds)),
     ):
         if a != b:
             raise ValueError(
@@ -103,8 +188,21 @@ def _check_paired(ref: xr.Dataset, ds: xr.Dataset) -> None:
             )
 
 
-def compare(runs: Sequence[xr.Dataset]) -> dict:
-    """Compare each run with the first (the reference); the ``comparison.json`` content.
+def _change(ds: xr.Dataset, ref: xr.Dataset, t: Target) -> Change:
+    """The paired change of ``ds`` against ``ref`` in target ``t``."""
+    s_alt = results.share_at(ds, t.year, t.tech, t.metric).values.astype(np.float64)
+    s_ref = results.share_at(ref, t.year, t.tech, t.metric).values.astype(np.float64)
+    diff, lo, hi = paired_interval(s_alt > t.threshold, s_ref > t.threshold)
+    sd, sd_lo, sd_hi = mean_interval(s_alt - s_ref)
+    if "public_cost" not in ds or "public_cost" not in ref:
+        return Change(diff, (lo, hi), sd, (sd_lo, sd_hi))
+    extra = costs.total(ds, through=t.year) - costs.total(ref, through=t.year)
+    per = diff / (extra / PER_YUAN) if extra > 0 else None
+    return Change(diff, (lo, hi), sd, (sd_lo, sd_hi), extra, per)
+
+
+def compare(runs: Sequence[xr.Dataset]) -> Comparison:
+    """Compare each run with the first (the reference).
 
     Parameters
     ----------
@@ -114,51 +212,32 @@ def compare(runs: Sequence[xr.Dataset]) -> dict:
 
     Returns
     -------
-    dict
-        ``reference``, ``draws``, ``seed``, ``method``, and for each scenario its title, public
-        cost and, per target, ``p_hit`` with its Wilson interval and, against the reference,
-        ``p_hit_diff`` with ``p_hit_diff_ci95``, ``share_diff`` with ``share_diff_ci95``,
-        ``extra_cost_yuan`` (to the end of the target year) and ``p_hit_diff_per_100bn_yuan``
-        (null when the scenario costs no more than the reference).
+    Comparison
+        For each scenario its title, public cost and, per target, its odds (every draw counted
+        equally) and, against the reference, the paired change in the odds and in the share,
+        the extra cost and the change per 100 bn yuan. ``to_dict()`` is ``comparison.json``.
+
+    Raises
+    ------
+    ValueError
+        If a run is not paired with the reference.
     """
     ref = runs[0]
     for ds in runs[1:]:
         _check_paired(ref, ds)
-    targets = targets_of(ref)
-    out_runs = []
-    for ds in runs:
-        entry = {
-            "scenario": ds.attrs["scenario"],
-            "title": ds.attrs["scenario_title"],
-            "public_cost": costs.summarize(ds) if "public_cost" in ds else None,
-            "targets": [],
-        }
-        for odds in evaluate(ds, targets):
-            t = odds.target
-            row = odds.to_dict()
-            if ds is not ref:
-                s_alt = share_at(ds, t).values.astype(np.float64)
-                s_ref = share_at(ref, t).values.astype(np.float64)
-                diff, lo, hi = paired_interval(s_alt > t.threshold, s_ref > t.threshold)
-                sd, sd_lo, sd_hi = mean_interval(s_alt - s_ref)
-                row.update(
-                    p_hit_diff=diff,
-                    p_hit_diff_ci95=[lo, hi],
-                    share_diff=sd,
-                    share_diff_ci95=[sd_lo, sd_hi],
-                )
-                if "public_cost" in ds and "public_cost" in ref:
-                    extra = costs.total(ds, through=t.year) - costs.total(ref, through=t.year)
-                    row["extra_cost_yuan"] = extra
-                    row["p_hit_diff_per_100bn_yuan"] = (
-                        diff / (extra / PER_YUAN) if extra > 0 else None
-                    )
-            entry["targets"].append(row)
-        out_runs.append(entry)
-    return {
-        "reference": ref.attrs["scenario"],
-        "draws": int(ref.sizes["draw"]),
-        "seed": int(ref.attrs["seed"]),
-        "method": METHOD,
-        "scenarios": out_runs,
-    }
+    targets = results.targets_of(ref)
+    scenarios = tuple(
+        ScenarioResult(
+            ds.attrs["scenario"],
+            ds.attrs["scenario_title"],
+            costs.summarize(ds) if "public_cost" in ds else None,
+            tuple(
+                Row(o, None if ds is ref else _change(ds, ref, o.target))
+                for o in evaluate(ds, targets)
+            ),
+        )
+        for ds in runs
+    )
+    return Comparison(
+        ref.attrs["scenario"], int(ref.sizes["draw"]), int(ref.attrs["seed"]), METHOD, scenarios
+    )

@@ -5,6 +5,7 @@ Only this module, :mod:`sim.cli` and :mod:`sim.api` import Hydra or OmegaConf.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,7 @@ def sources(choices: Mapping[str, Any], overrides: Sequence[str]) -> dict[str, s
     """Which file (or the command line) each top-level key came from, for error messages."""
     out = {g: f"conf/{g}/{choices.get(g)}.yaml" for g in GROUPS if choices.get(g)}
     for o in overrides:
-        key = o.lstrip("+~").split("=", 1)[0].split(".", 1)[0]
+        key = override_key(o).split(".", 1)[0]
         out[key] = "command line"
     return out
 
@@ -93,6 +94,43 @@ def to_spec(cfg: DictConfig, overrides: Sequence[str] = ()) -> Spec:
             where.get(key.split(".", 1)[0], "conf/config.yaml"), key, f"cannot resolve: {first}"
         ) from None
     return build_spec(plain, scenarios_dir=paths.scenarios_dir(), sources=where)
+
+
+def to_specs(cfg: DictConfig, overrides: Sequence[str] = ()) -> tuple[Spec, ...]:
+    """The runs a composed config asks for: its own, or one per scenario of ``compare``.
+
+    Parameters
+    ----------
+    cfg : DictConfig
+        A composed config (:func:`compose_config`, or the one Hydra hands a task).
+    overrides : sequence of str
+        The overrides it was composed with, to name the source of a bad value.
+
+    Returns
+    -------
+    tuple of Spec
+        One Spec; or, when ``cfg.compare`` names scenarios, one per scenario in that order (the
+        reference first), alike but for the scenario.
+
+    Raises
+    ------
+    sim.spec.ConfigError
+        On the first bad value of any of the runs, or a ``scenario=`` beside ``compare=``.
+    """
+    spec = to_spec(cfg, overrides)  # checks compare= itself: two or more known scenarios
+    compared = [str(name) for name in cfg.get("compare") or ()]
+    if not compared:
+        return (spec,)
+    if any(override_key(o) == "scenario" for o in overrides):
+        raise ConfigError(
+            "command line", "compare", "give the scenarios in compare=, not scenario="
+        )
+    specs = []
+    for name in compared:
+        one = copy.deepcopy(cfg)
+        one.scenario = name
+        specs.append(to_spec(one, overrides))
+    return tuple(specs)
 
 
 def override_key(override: str) -> str:

@@ -12,8 +12,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from sim.engine.core import scope_mask
-from sim.population import Population
+from sim.population import Population, scope_mask
 from sim.spec import Scope, Spec
 from sim.vocab import FIRMS, METRICS, PEOPLE
 

@@ -16,7 +16,8 @@ from numpy.typing import NDArray
 from scipy import optimize, special
 
 from sim import data
-from sim.spec.model import PopulationSpec
+from sim.spec.model import PopulationSpec, Scope
+from sim.stats import effective_sample_size
 from sim.streams import population_rng
 from sim.vocab import FIRMS, METRICS, PERSON_GROUPS, SIZE_CLASSES
 from sim.vocab import PEOPLE as PEOPLE  # re-exported beside FIRMS for the engines
@@ -92,8 +93,7 @@ class Population:
 
     def n_effective(self, metric: str) -> float:
         """Kish effective sample size of the agents counted by ``metric``."""
-        w = self.agent_weight(metric)
-        return float(w.sum() ** 2 / np.square(w).sum())
+        return effective_sample_size(self.agent_weight(metric))
 
     def neighbours(self, degree: int, rng: np.random.Generator) -> NDArray[np.intp]:
         """A random peer network: ``degree`` out-neighbours per agent among agents of its kind,
@@ -308,3 +308,27 @@ def _sorted_by_kind_province(p: Population) -> Population:
         **fields,
         agent_cell=np.repeat(np.arange(p.cell_n.size), fields["cell_n"]),
     )
+
+
+def scope_mask(scope: Scope, pop: Population) -> NDArray[np.bool_]:
+    """Cells a lever acts on, shape (n_cells,)."""
+    m = np.ones(pop.n_cells, dtype=bool)
+    prov = pop.cell_province
+    if scope.provinces:
+        m &= np.isin(pop.provinces[prov], scope.provinces)
+    if scope.regions:
+        m &= np.isin(pop.regions[prov], scope.regions)
+    if scope.compute_hub is not None:
+        m &= pop.compute_hub[prov] == scope.compute_hub
+    firm = pop.cell_sector >= 0
+    if scope.sectors:
+        m &= firm & np.isin(pop.sectors[np.where(firm, pop.cell_sector, 0)], scope.sectors)
+    if scope.key_areas:
+        m &= firm & np.isin(pop.key_areas[np.where(firm, pop.cell_sector, 0)], scope.key_areas)
+    if scope.kinds:
+        kinds = np.array(["people", "firms"])[pop.cell_kind]
+        m &= np.isin(kinds, scope.kinds)
+    if scope.sizes:
+        size = pop.cell_size >= 0
+        m &= size & np.isin(np.array(SIZE_CLASSES)[np.maximum(pop.cell_size, 0)], scope.sizes)
+    return m

@@ -9,6 +9,7 @@ from numpy.typing import NDArray
 from scipy.stats import qmc
 
 from sim.spec import Prior
+from sim.streams import prior_design_rng
 
 
 def sample(
@@ -43,7 +44,7 @@ def sample(
        Journal of Complexity 14(4), 466-489.
     """
     d = len(priors)
-    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(2**40 + 1,)))
+    rng = prior_design_rng(seed)
     if method == "sobol":
         engine = qmc.Sobol(d, scramble=True, rng=rng)
         m = int(np.ceil(np.log2(max(n_draws, 2))))

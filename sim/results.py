@@ -21,7 +21,11 @@ public_cost : (cost_year, lever, estimate) float64
 
 Attributes carry the scenario, seed, engine, versions, targets, priors, lever schedules,
 programmes, shocks and unit costs (as JSON strings where structured), so a results file explains
-itself.
+itself. A calibrated run adds ``weight`` (draw,) and the ``calibration`` record.
+
+Other modules read a results Dataset through the accessors here (:func:`targets_of`,
+:func:`share_at`, :func:`share_path`, :func:`share_by`, :func:`param_value`,
+:func:`calibration_of`, :func:`weights_of`), not by variable names and positions of their own.
 """
 
 from __future__ import annotations
@@ -37,13 +41,21 @@ import numpy as np
 import xarray as xr
 
 from sim import costs
-from sim.engine.core import ChunkResult
-from sim.engine.shocks import event_variables
+from sim.drivers import ChunkResult
 from sim.population import Population
 from sim.runfolder import temp_beside
-from sim.spec import METRICS, SHOCKS, TECH_COORDS, Spec
+from sim.shocks import event_variables
+from sim.spec import METRICS, SHOCKS, TECH_COORDS, Spec, Target
 
 SCHEMA = "aiplus-sim/results/1"
+#: Dimensions of each per-draw variable, in the order they are stored.
+DIMS: dict[str, tuple[str, ...]] = {
+    "share": ("draw", "time", "tech", "metric"),
+    "share_province": ("draw", "year", "tech", "metric", "province"),
+    "share_sector": ("draw", "year", "tech", "metric", "sector"),
+    "param_value": ("draw", "param"),
+    "weight": ("draw",),
+}
 
 
 def _versions() -> dict[str, str]:
@@ -73,12 +85,7 @@ def spec_attrs(spec: Spec, *, engine: str) -> dict[str, str | int]:
         "adoption_rule": spec.rules.adoption,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "versions": json.dumps(_versions()),
-        "targets": json.dumps(
-            [
-                {"year": t.year, "threshold": t.threshold, "metric": t.metric, "tech": t.tech}
-                for t in spec.targets
-            ]
-        ),
+        "targets": targets_attr(spec.targets),
         "priors": json.dumps(
             [
                 {
@@ -179,17 +186,15 @@ def to_dataset(
         # and a threshold of 1.0 must not be "hit". In place: these arrays are the run's own.
         return np.clip(a, 0.0, 1.0, out=a)
 
-    detail = {
-        "share_province": ("draw", "year", "tech", "metric", "province"),
-        "share_sector": ("draw", "year", "tech", "metric", "sector"),
-    }
     ds = xr.Dataset(
         {
-            "share": (("draw", "time", "tech", "metric"), stacked("share")),
+            "share": (DIMS["share"], stacked("share")),
             **{
-                name: (dims, a) for name, dims in detail.items() if (a := stacked(name)) is not None
+                name: (DIMS[name], a)
+                for name in ("share_province", "share_sector")
+                if (a := stacked(name)) is not None
             },
-            "param_value": (("draw", "param"), values[draws]),
+            "param_value": (DIMS["param_value"], values[draws]),
             **event_variables(
                 spec,
                 np.concatenate(
@@ -217,6 +222,96 @@ def to_dataset(
     ds["param_value"].attrs = {"long_name": "sampled parameter value"}
     ds.attrs.update(spec_attrs(spec, engine=engine))
     return ds
+
+
+# --------------------------------------------------------------------------------------------------
+# Accessors: every module reads a results Dataset through these
+# --------------------------------------------------------------------------------------------------
+def targets_attr(targets: Sequence[Target]) -> str:
+    """The ``targets`` attribute: a JSON list of each target's year, threshold, metric, tech
+    and whether it belongs to the primary reading."""
+    return json.dumps(
+        [
+            {
+                "year": t.year,
+                "threshold": t.threshold,
+                "metric": t.metric,
+                "tech": t.tech,
+                "primary": t.primary,
+            }
+            for t in targets
+        ]
+    )
+
+
+def targets_of(ds: xr.Dataset) -> tuple[Target, ...]:
+    """The targets recorded in a results Dataset's attributes, in their recorded order."""
+    return tuple(Target(**t) for t in json.loads(ds.attrs["targets"]))
+
+
+def year_end(year: int) -> np.datetime64:
+    """The ``time`` at which a year's share is read: its last month end, 31 December."""
+    return np.datetime64(f"{year}-12-31", "ns")
+
+
+def share_at(ds: xr.Dataset, year: int, tech: str, metric: str) -> xr.DataArray:
+    """Each draw's national share at the end of ``year``, dims (draw,), in [0, 1]."""
+    return share_on(ds, year_end(year), tech, metric)
+
+
+def share_on(ds: xr.Dataset, time: np.datetime64, tech: str, metric: str) -> xr.DataArray:
+    """Each draw's national share at month end ``time`` (one of ``ds.time``), dims (draw,)."""
+    return ds["share"].sel(time=time, tech=tech, metric=metric)
+
+
+def share_path(ds: xr.Dataset, tech: str, metric: str) -> xr.DataArray:
+    """Each draw's national share by month end, dims (draw, time), in [0, 1]."""
+    return ds["share"].sel(tech=tech, metric=metric).transpose("draw", "time")
+
+
+def share_by(ds: xr.Dataset, by: str, tech: str, metric: str) -> xr.DataArray:
+    """Each draw's share in each ``province`` or ``sector`` (``by``) at the end of each target
+    year, dims (draw, year, by); NaN where the metric counts nobody in the group."""
+    return ds[f"share_{by}"].sel(tech=tech, metric=metric).transpose("draw", "year", by)
+
+
+def param_names(ds: xr.Dataset) -> tuple[str, ...]:
+    """Names of the sampled parameters, in ``param_value`` order."""
+    return tuple(str(n) for n in ds["param"].values)
+
+
+def param_value(ds: xr.Dataset, name: str) -> np.ndarray:
+    """Each draw's sampled value of parameter ``name``, shape (n_draws,)."""
+    return ds["param_value"].sel(param=name).values
+
+
+def calibration_of(ds: xr.Dataset) -> dict | None:
+    """The calibration record (:func:`sim.calibration.calibrate`), or None when not calibrated."""
+    raw = ds.attrs.get("calibration")
+    return None if raw is None else json.loads(raw)
+
+
+def weights_of(ds: xr.Dataset) -> np.ndarray | None:
+    """The draw weights to count the draws by, shape (n_draws,), or None when the draws are
+    equally likely.
+
+    A calibration that refused its posterior (too few effective draws) still stores its weights,
+    but they are not a posterior to report: such a run counts every draw equally.
+
+    Raises
+    ------
+    ValueError
+        If ``weight`` is negative, not finite, or sums to zero.
+    """
+    if "weight" not in ds:
+        return None
+    record = calibration_of(ds)
+    if record is not None and record["status"] != "ok":
+        return None
+    w = ds["weight"].transpose("draw").values.astype(np.float64)
+    if not np.all(np.isfinite(w)) or np.any(w < 0) or w.sum() <= 0:
+        raise ValueError("draw weights must be finite, non-negative and not all zero")
+    return w
 
 
 def write(ds: xr.Dataset, path: Path) -> None:

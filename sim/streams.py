@@ -4,6 +4,8 @@ Draw ``d``'s stream for decision ``k`` is ``SeedSequence(seed, spawn_key=(d, k))
 stream ``SeedSequence(seed, spawn_key=(d,))`` is the parent of those (identical to
 ``SeedSequence(seed).spawn(n)[d]``). A draw's numbers therefore do not depend on how draws are
 chunked or distributed, and adding a decision does not shift the others (common random numbers).
+Streams shared by all draws of a run (the population, its peer network, the prior design) have
+spawn keys beyond any draw index; every key is built here, nowhere else.
 """
 
 from __future__ import annotations
@@ -14,6 +16,10 @@ import numpy as np
 
 #: Spawn key of the population's stream, beyond any draw index.
 POPULATION_STREAM = 2**40
+#: Spawn key of the prior design's stream (:func:`sim.priors.sample`).
+PRIOR_DESIGN_STREAM = 2**40 + 1
+#: Spawn key of the posterior sampler's stream (:mod:`sim.smc`).
+SAMPLER_STREAM = 2**40 + 2
 
 
 class Decision(IntEnum):
@@ -43,3 +49,30 @@ def decision_rng(seed: int, draw: int, decision: Decision) -> np.random.Generato
 def population_rng(seed: int) -> np.random.Generator:
     """Generator of the synthetic population, shared by all draws of a run."""
     return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(POPULATION_STREAM,)))
+
+
+def network_rng(seed: int) -> np.random.Generator:
+    """Generator of the peer network, a child of the population's stream."""
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(POPULATION_STREAM, 1)))
+
+
+def prior_design_rng(seed: int) -> np.random.Generator:
+    """Generator of the prior design (Latin hypercube or Sobol' points), apart from every draw's."""
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(PRIOR_DESIGN_STREAM,)))
+
+
+def fit_rng(seed: int) -> np.random.Generator:
+    """Generator of a curve fit's sampler (:func:`sim.fit.fit_curve`): the root stream of
+    ``seed``, a fit being a run of its own."""
+    return np.random.default_rng(np.random.SeedSequence(seed))
+
+
+def fit_noise_rng(seed: int) -> np.random.Generator:
+    """Generator of the observation noise in a curve fit's predictive band
+    (:meth:`sim.fit.CurveFit.predict`), apart from its sampler's."""
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(1,)))
+
+
+def sampler_rng(seed: int) -> np.random.Generator:
+    """Generator of the posterior sampler (:func:`sim.smc.sample`), apart from every draw's."""
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(SAMPLER_STREAM,)))

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sim import results
+from sim.config import override_key
 
 #: Columns of ``odds.csv`` after the job's folder and its swept values.
 COLUMNS = (
@@ -67,7 +68,7 @@ def jobs(expanded: Sequence[Sequence[str]], swept: Sequence[str]) -> tuple[Job, 
     for overrides in expanded:
         pairs = []
         for key in swept:
-            value = next(o.partition("=")[2] for o in overrides if _key(o) == key)
+            value = next(o.partition("=")[2] for o in overrides if override_key(o) == key)
             pairs.append((key, value))
         name = folder_name(pairs)
         if name in seen:  # two values that look alike once made safe for a file name
@@ -155,7 +156,3 @@ def format_table(runs: Sequence[Job], summaries: Sequence[Mapping], *, prog: str
     if refused:
         lines.append("some runs show PRIOR odds: their calibration refused the posterior")
     return "\n".join(lines)
-
-
-def _key(override: str) -> str:
-    return override.lstrip("+~").split("=", 1)[0]

@@ -1,4 +1,4 @@
-"""Shared fixtures: small, fast configurations of the real model."""
+"""Shared fixtures: small, fast configurations of the real model (sizes in ``helpers``)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,7 @@ import pytest
 from sim.config import load_spec
 from sim.spec import Spec
 
-#: A national run small enough for unit tests.
-SMALL = ["mc.draws=16", "mc.chunk=8", "population.n_agents=4000"]
+from helpers import SMALL
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ statistical agreement with the vectorised core."""
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import replace
+from dataclasses import fields, replace
 from functools import cache
 
 import numpy as np
@@ -16,7 +16,7 @@ from sim.abm import AdoptionModel, Firm, Person, model_rng
 from sim.config import load_spec
 from sim.engine import network, parameter_sets, simulate
 from sim.population import FIRMS, build
-from sim.spec import METRICS
+from sim.spec import METRICS, Spec
 from sim.streams import draw_seed
 
 NETWORK = [
@@ -126,11 +126,15 @@ BASE = [
     f"population.n_agents={N_AGENTS}",
     "rules.complementarity=false",
 ]
+#: Every switch in ``rules`` is set off its BASE value by some case (complementarity is off in
+#: all but one), so a switch one engine ignores makes that case fail.
 CASES = {
     "levers_off": ["levers=none"],
     "levers_on": ["levers=current_policy"],
-    "network_on": NETWORK,
+    "network_on": [*NETWORK, "rules.network_degree=6"],
     "complementarity_on": ["rules.complementarity=true"],
+    "replacement_off": ["levers=none", "rules.replacement=false"],
+    "logit_subsidy": ["rules.adoption=logit_subsidy"],
     # Lever schedules cut from 2026, frequent compute-supply and safety shocks.
     "shocks_on": ["scenario=headwinds"],
 }
@@ -140,6 +144,11 @@ COMPARED = [
     for tech in ("terminal", "agent", "any")
     for metric in ("population", "firms")
 ]
+
+
+@cache
+def _core_spec(case: str) -> Spec:
+    return load_spec([*BASE, *CASES[case]])
 
 
 @cache
@@ -165,10 +174,35 @@ def disagreements(a: xr.Dataset, b: xr.Dataset) -> list[str]:
     return out
 
 
+def test_agreement_cases_set_every_rules_switch():
+    """A switch added to ``rules`` must get an agreement case, or this fails."""
+    base = load_spec(BASE).rules
+    changed = {
+        f.name
+        for case in CASES
+        for f in fields(base)
+        if getattr(_core_spec(case).rules, f.name) != getattr(base, f.name)
+    }
+    assert changed == {f.name for f in fields(base)}
+
+
+@pytest.mark.parametrize("engine", ["core", "abm"])
+def test_switching_replacement_off_lowers_terminal_adoption(engine):
+    """With common random numbers a device owner's terminal hazard only loses the replacement
+    term, so no month's terminal share rises and some fall: an engine that ignored
+    ``rules.replacement`` would give equal shares."""
+    over = [f"engine={engine}", "population.n_agents=200", "mc.draws=2", "uncertainty=none"]
+    on, off = (
+        simulate(load_spec([*over, f"rules.replacement={flag}"]))["share"].sel(tech="terminal")
+        for flag in ("true", "false")
+    )
+    assert bool((off <= on).all()) and bool((off < on).any())
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("case", list(CASES))
 def test_abm_and_core_agree_over_many_seeds(case):
-    core = simulate(load_spec([*BASE, *CASES[case]]))
+    core = simulate(_core_spec(case))
     abm = _abm_run(case)
     # Independent samples: the core's decision streams against the Mesa models' own generators;
     # shocks are each draw's own history, the same in both engines.
@@ -181,7 +215,7 @@ def test_abm_and_core_agree_over_many_seeds(case):
 @pytest.mark.parametrize(("param", "factor"), [("agent.q", 1.5), ("agent.m", 0.85)])
 def test_agreement_check_detects_a_rule_parameter_changed_in_one_engine(param, factor):
     """The same check has power: the core alone runs with one parameter off its central value."""
-    spec = load_spec([*BASE, *CASES["levers_off"]])
+    spec = _core_spec("levers_off")
     broken = replace(
         spec,
         priors=tuple(
@@ -190,3 +224,11 @@ def test_agreement_check_detects_a_rule_parameter_changed_in_one_engine(param, f
         ),
     )
     assert disagreements(simulate(broken), _abm_run("levers_off")) != []
+
+
+@pytest.mark.slow
+def test_agreement_check_detects_an_engine_ignoring_rules_replacement():
+    """A Mesa engine that ignored ``rules.replacement=false`` would run the levers_off case: the
+    check must tell it from the core with replacement off."""
+    core = simulate(_core_spec("replacement_off"))
+    assert disagreements(core, _abm_run("levers_off")) != []

@@ -1,4 +1,5 @@
-"""The explorer end to end: ``solara run sim/abm/app.py`` on localhost, driven by headless Chromium.
+"""The explorer end to end: ``solara run sim/ui/explorer.py`` on localhost, driven by headless
+Chromium.
 
 Needs Debian's ``chromium`` and ``chromium-driver`` (``.ci/run`` installs them) and the ``ui``
 extra. A missing browser fails this test: it never skips.
@@ -24,7 +25,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
-APP = Path(__file__).resolve().parents[1] / "sim" / "abm" / "app.py"
+APP = Path(__file__).resolve().parents[1] / "sim" / "ui" / "explorer.py"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 SERVER_START_TIMEOUT = 120  # s until the server answers (imports the model and builds it)

@@ -19,8 +19,9 @@ from sim.cli import main
 from sim.config import load_spec
 from sim.spec import LEVERS, ConfigError
 
+from helpers import CHEAP
+
 #: Cheap settings first, so that an input wrongly accepted costs a small run, not the default one.
-CHEAP = ["mc.draws=2", "mc.chunk=2", "population.n_agents=1000"]
 PROPERTY = settings(max_examples=20, deadline=None, derandomize=True, database=None)
 
 non_finite = st.sampled_from([math.nan, math.inf, -math.inf])

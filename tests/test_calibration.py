@@ -11,18 +11,16 @@ import pytest
 import xarray as xr
 from scipy import stats
 
-from sim import calibration, observations
-from sim.calibration import (
-    calibrate,
-    effective_sample_size,
-    predictive_quantile,
-    weighted_quantile,
-)
+from sim import calibration, observations, results
+from sim.calibration import calibrate, predictive_quantile
 from sim.config import load_spec
 from sim.engine import simulate
 from sim.observations import Observation
 from sim.spec import CalibrationSpec
+from sim.stats import effective_sample_size, weighted_quantile, wilson
 from sim.targets import summarize
+
+from helpers import FAST, results_dataset, run_cli
 
 TIMES = pd.to_datetime(["2024-12-31", "2025-06-30", "2025-12-31", "2027-12-31"])
 PARAMS = ["agent.p", "replacement.ai_max", "replacement.ai_mid", "replacement.ai_slope"]
@@ -31,31 +29,17 @@ PARAMS = ["agent.p", "replacement.ai_max", "replacement.ai_mid", "replacement.ai
 def _dataset(agent_2025h1, *, share_2027=None, params=None):
     """Results with the agent share of the population at mid-2025 set per draw."""
     n = len(agent_2025h1)
-    share = np.full((n, len(TIMES), 3, 4), 0.2, dtype=np.float32)
-    share[:, 1, 1, 0] = agent_2025h1
-    share[:, 3, 2, 0] = 0.5 if share_2027 is None else share_2027
+    agent = np.full((n, len(TIMES)), 0.2)
+    agent[:, 1] = agent_2025h1
+    either = np.full((n, len(TIMES)), 0.2)
+    either[:, 3] = 0.5 if share_2027 is None else share_2027
     values = np.tile([0.05, 1.0, 2026.0, 1.0], (n, 1)) if params is None else params
-    ds = xr.Dataset(
-        {
-            "share": (("draw", "time", "tech", "metric"), share),
-            "param_value": (("draw", "param"), values),
-        },
-        coords={
-            "draw": np.arange(n),
-            "time": TIMES,
-            "tech": ["terminal", "agent", "any"],
-            "metric": ["population", "internet_users", "firms", "firm_employment"],
-            "param": PARAMS,
-        },
+    return results_dataset(
+        TIMES,
+        {("agent", "population"): agent, ("any", "population"): either},
+        fill=0.2,
+        params=dict(zip(PARAMS, np.asarray(values).T, strict=True)),
     )
-    ds.attrs.update(
-        scenario="x",
-        seed=1,
-        targets=json.dumps(
-            [{"year": 2027, "threshold": 0.7, "metric": "population", "tech": "any"}]
-        ),
-    )
-    return ds
 
 
 def _obs(date="2025-06-30", value=0.36, sd=0.02, **kw):
@@ -80,7 +64,7 @@ def test_scale_and_discrepancy_combine_in_quadrature():
     sd = np.hypot(0.03, 0.04)  # 0.05
     expected = stats.norm.pdf(0.36, loc=x.astype(np.float64), scale=sd)
     np.testing.assert_allclose(ds["weight"].values, expected / expected.sum(), rtol=1e-6)
-    assert calibration.status(ds)["checks"][0]["sd"] == pytest.approx(0.05)
+    assert results.calibration_of(ds)["checks"][0]["sd"] == pytest.approx(0.05)
 
 
 def test_student_t_weighs_a_discordant_draw_more_than_normal():
@@ -102,7 +86,7 @@ def test_weighted_quantile_with_equal_weights_is_the_hazen_quantile():
     x = np.random.default_rng(0).random(37)
     q = [0.05, 0.5, 0.9]
     np.testing.assert_allclose(
-        weighted_quantile(x, np.ones(37), q), np.quantile(x, q, method="hazen")
+        weighted_quantile(x, q, weights=np.ones(37)), np.quantile(x, q, method="hazen")
     )
 
 
@@ -116,7 +100,7 @@ def test_predictive_quantile_is_the_normal_cdf_for_a_single_prediction():
 def test_too_small_an_effective_sample_refuses_posterior_odds_and_says_why():
     x = np.linspace(0.20, 0.30, 40).astype(np.float32)  # observation 0.365 above every draw
     ds = calibrate(_dataset(x), _cal(_obs(value=0.365, sd=0.015), ess_min=10))
-    info = calibration.status(ds)
+    info = results.calibration_of(ds)
     assert info["status"] == "refused" and info["ess"] < 10
     assert "effective sample size" in info["message"] and "genai_users_share" in info["message"]
     (t,) = summarize(ds)["targets"]
@@ -146,7 +130,7 @@ def test_held_out_observations_do_not_move_the_weights():
     a = calibrate(ds0, _cal(used, _obs("2025-12-31", 0.42), **kw))
     b = calibrate(ds0, _cal(used, _obs("2025-12-31", 0.90), **kw))
     xr.testing.assert_identical(a["weight"], b["weight"])
-    assert [c["status"] for c in calibration.status(a)["checks"]] == ["used", "held_out"]
+    assert [c["status"] for c in results.calibration_of(a)["checks"]] == ["used", "held_out"]
 
 
 def test_observations_outside_the_horizon_or_unmapped_are_listed_as_not_used():
@@ -158,7 +142,7 @@ def test_observations_outside_the_horizon_or_unmapped_are_listed_as_not_used():
             Observation("2025-12-31", "internet_users_share", 0.8, 0.015, "CNNIC", note="n/a"),
         ),
     )
-    not_used = {(u["series"], u["status"]) for u in calibration.status(ds)["not_used"]}
+    not_used = {(u["series"], u["status"]) for u in results.calibration_of(ds)["not_used"]}
     assert not_used == {
         ("genai_users_share", "outside_horizon"),
         ("internet_users_share", "not_mapped"),
@@ -222,18 +206,18 @@ def test_parameters_of_a_simulated_series_are_recovered(tmp_path):
          "calibration.ess_min=30"]
     )  # fmt: skip
     ds = calibrate(simulate(spec), spec.calibration)
-    info = calibration.status(ds)
+    info = results.calibration_of(ds)
     assert info["status"] == "ok", info["message"]
     w = ds["weight"].values
     priors = {p.name: p for p in spec.priors}
     for name, true in TRUTH.items():
         x = ds["param_value"].sel(param=name).values
-        lo, hi = weighted_quantile(x, w, [0.025, 0.975])
+        lo, hi = weighted_quantile(x, [0.025, 0.975], weights=w)
         assert lo <= true <= hi, (name, lo, hi)
     # Four years of data pin the innovation rate p down (its 95% interval is under half the
     # prior's range); the ceiling they leave open, as FACTS.md says of early data.
     x = ds["param_value"].sel(param="agent.p").values
-    lo, hi = weighted_quantile(x, w, [0.025, 0.975])
+    lo, hi = weighted_quantile(x, [0.025, 0.975], weights=w)
     assert hi - lo < 0.5 * (priors["agent.p"].high - priors["agent.p"].low)
 
 
@@ -253,7 +237,7 @@ def backtest():
         ]
     )
     ds = calibrate(simulate(spec), spec.calibration)
-    return calibration.status(ds), ds
+    return results.calibration_of(ds), ds
 
 
 def _check(info, series, date):
@@ -284,18 +268,16 @@ def test_shipped_observations_select_series_by_name():
     obs = observations.load()
     spec = _cal(*obs, series=("genai_users_share",))
     ds = _dataset(np.array([0.3, 0.36], dtype=np.float32))
-    info = calibration.status(calibrate(ds, spec))
+    info = results.calibration_of(calibrate(ds, spec))
     assert {c["series"] for c in info["checks"]} == {"genai_users_share"}
     assert info["n_used"] == 3  # end-2024, mid-2025 and end-2025 are in the horizon
 
 
 def test_weighted_wilson_interval_with_equal_weights_is_wilsons():
-    from sim.targets import wilson_interval_ess
-
     # Newcombe (1998), Stat. Med. 17, table I: 81 of 263.
-    assert wilson_interval_ess(81 / 263, 263) == pytest.approx((0.2553, 0.3662), abs=1e-4)
+    assert wilson(81 / 263, 263) == pytest.approx((0.2553, 0.3662), abs=1e-4)
     # Fewer effective draws, a wider interval around the same proportion.
-    lo, hi = wilson_interval_ess(81 / 263, 40.0)
+    lo, hi = wilson(81 / 263, 40.0)
     assert lo < 0.2553 and hi > 0.3662
 
 
@@ -310,21 +292,8 @@ def test_weighted_odds_count_weight_above_the_threshold():
 
 
 def test_cli_writes_weights_and_prior_beside_posterior(tmp_path):
-    import os
-    import subprocess
-    import sys
-
     out = tmp_path / "run"
-    args = ["mc.draws=6", "mc.chunk=3", "population.n_agents=2000", "calibration=observed"]
-    env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}
-    r = subprocess.run(
-        [sys.executable, "-m", "sim", *args, f"hydra.run.dir={out}"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-    )
+    r = run_cli([*FAST, "calibration=observed", f"hydra.run.dir={out}"], cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     # Six draws cannot carry nine observations: the posterior is refused, loudly.
     assert "posterior odds not reported" in r.stdout and "PRIOR odds" in r.stdout
@@ -341,15 +310,14 @@ def test_cli_writes_weights_and_prior_beside_posterior(tmp_path):
 def test_api_reports_posterior_odds_when_the_sample_suffices():
     import sim
 
-    over = ["mc.draws=6", "mc.chunk=6", "population.n_agents=2000", "calibration=observed"]
-    s = sim.summarize(sim.run("baseline", [*over, "calibration.ess_min=1"]))
+    s = sim.summarize(sim.run("baseline", [*FAST, "calibration=observed", "calibration.ess_min=1"]))
     assert s["calibration"]["status"] == "ok"
     assert all(t["p_hit"] is not None and "prior_p_hit" in t for t in s["targets"])
 
 
 def test_no_finite_likelihood_refuses_instead_of_falling_back_to_equal_weights():
     ds = calibrate(_dataset(np.full(5, np.nan, dtype=np.float32)), _cal(_obs()))
-    info = calibration.status(ds)
+    info = results.calibration_of(ds)
     assert info["status"] == "refused" and info["ess"] == 0.0
     assert "finite likelihood" in info["message"]
     assert summarize(ds)["targets"][0]["p_hit"] is None

@@ -4,32 +4,17 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import xarray as xr
 
 import sim
-from sim import paths
+from sim import paths, results
 from sim.config import load_spec
 from sim.spec import ConfigError
 
-FAST = ["mc.draws=6", "mc.chunk=3", "population.n_agents=2000"]
-
-
-def run_cli(args, cwd):
-    env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}
-    return subprocess.run(
-        [sys.executable, "-m", "sim", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-    )
+from helpers import FAST, run_cli
 
 
 def test_cli_runs_end_to_end_from_another_folder(tmp_path):
@@ -77,6 +62,21 @@ def test_cli_runs_from_a_subfolder_of_the_checkout(tmp_path):
     r = run_cli([*FAST, "mc.draws=2", f"hydra.run.dir={out}"], cwd=paths.project_root() / "sim")
     assert r.returncode == 0, r.stderr
     assert (out / "summary.json").is_file()
+
+
+def test_a_comparison_calibrates_each_scenario_as_a_single_run_would(tmp_path):
+    out = tmp_path / "comparison"
+    cal = ["calibration=observed", "calibration.ess_min=1"]
+    args = ["compare=baseline,compute_push", *FAST, *cal, "report=false", f"hydra.run.dir={out}"]
+    r = run_cli(args, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    for name in ("baseline", "compute_push"):
+        single = sim.run(name, [*FAST, *cal])
+        ds = results.read(out / name / "results.nc")
+        xr.testing.assert_identical(ds["weight"], single["weight"])
+        summary = json.loads((out / name / "summary.json").read_text())
+        assert summary["calibration"]["status"] == "ok"
+        assert summary == json.loads(json.dumps(sim.summarize(single)))
 
 
 def _write(tmp_path, text):
@@ -150,7 +150,8 @@ def test_every_shipped_scenario_loads():
 def test_python_api_runs_and_summarizes():
     ds = sim.run("baseline", overrides=FAST)
     s = sim.summarize(ds)
-    assert s["draws"] == 6 and len(s["targets"]) == 8
+    # Two target years, each under every reading: 4 metrics x 3 technologies.
+    assert s["draws"] == 6 and len(s["targets"]) == 2 * 4 * 3
     assert all(0.0 <= t["ci95"][0] <= t["p_hit"] <= t["ci95"][1] <= 1.0 for t in s["targets"])
 
 

@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 
 import sim
-from sim import comparison, costs, targets
+from sim import comparison, costs, results, stats
 from sim.config import load_spec
 from sim.engine import simulate
 
-TINY = ["mc.draws=16", "mc.chunk=8", "population.n_agents=1500"]
+from helpers import SMALL
 
 
 def _table(a: int, b: int, c: int, d: int):
@@ -26,37 +26,38 @@ def _table(a: int, b: int, c: int, d: int):
 def test_paired_interval_matches_a_published_example():
     """Fagerland, Lydersen & Laake (2017), ch. 8, Cavo et al. (2012) data: Newcombe's
     square-and-add interval -0.0621 (-0.1186 to -0.0046)."""
-    diff, lo, hi = comparison.paired_interval(*_table(59, 6, 16, 80))
+    diff, lo, hi = stats.paired_interval(*_table(59, 6, 16, 80))
     assert (round(diff, 4), round(lo, 4), round(hi, 4)) == (-0.0621, -0.1186, -0.0046)
 
 
 def test_paired_interval_of_identical_indicators_is_centred_on_zero():
     x, _ = _table(5, 0, 0, 11)
-    diff, lo, hi = comparison.paired_interval(x, x)
+    diff, lo, hi = stats.paired_interval(x, x)
     assert diff == 0.0 and lo < 0.0 < hi and lo == pytest.approx(-hi)
 
 
 def test_paired_interval_stays_within_minus_one_and_one():
-    diff, lo, hi = comparison.paired_interval(*_table(0, 12, 0, 0))
+    diff, lo, hi = stats.paired_interval(*_table(0, 12, 0, 0))
     assert diff == 1.0 and 0.0 < lo < 1.0 and hi == 1.0
 
 
 def test_paired_differences_vary_far_less_than_unpaired_ones():
     """Draw i of both scenarios shares its parameters and streams, so the per-draw difference in
     a target's share is mostly the lever effect; with a different seed it is mostly noise."""
-    spec = load_spec(TINY)
+    spec = load_spec(SMALL)
     ref = simulate(spec)
-    alt_spec = load_spec([*TINY, "scenario=full_implementation"])
+    alt_spec = load_spec([*SMALL, "scenario=full_implementation"])
     alt = simulate(alt_spec)
     other = simulate(replace(alt_spec, mc=replace(alt_spec.mc, seed=alt_spec.mc.seed + 1)))
     for t in spec.targets:
-        paired = targets.share_at(alt, t).values - targets.share_at(ref, t).values
-        unpaired = targets.share_at(other, t).values - targets.share_at(ref, t).values
+        at = (t.year, t.tech, t.metric)
+        paired = results.share_at(alt, *at).values - results.share_at(ref, *at).values
+        unpaired = results.share_at(other, *at).values - results.share_at(ref, *at).values
         assert paired.var() < 0.1 * unpaired.var(), t.label
 
 
 def test_comparison_reports_odds_paired_change_and_cost_per_100bn():
-    comp = sim.compare(["baseline", "full_implementation", "headwinds"], overrides=TINY)
+    comp = sim.compare(["baseline", "full_implementation", "headwinds"], overrides=SMALL).to_dict()
     assert comp["reference"] == "baseline" and comp["draws"] == 16
     assert "Newcombe" in comp["method"]
     ref, full, head = comp["scenarios"]
@@ -86,10 +87,10 @@ def test_comparison_reports_odds_paired_change_and_cost_per_100bn():
 
 
 def test_extra_cost_counts_spending_up_to_the_target_year():
-    ref = simulate(load_spec(TINY))
-    alt = simulate(load_spec([*TINY, "scenario=compute_push"]))
+    ref = simulate(load_spec(SMALL))
+    alt = simulate(load_spec([*SMALL, "scenario=compute_push"]))
     comp = comparison.compare([ref, alt])
-    by_year = {row["year"]: row["extra_cost_yuan"] for row in comp["scenarios"][1]["targets"]}
+    by_year = {r.target.year: r.change.extra_cost_yuan for r in comp.scenarios[1].rows}
     for year, extra in by_year.items():
         expected = costs.total(alt, through=year) - costs.total(ref, through=year)
         assert extra == pytest.approx(expected)
@@ -97,7 +98,7 @@ def test_extra_cost_counts_spending_up_to_the_target_year():
 
 
 def test_runs_that_are_not_paired_are_refused():
-    spec = load_spec(TINY)
+    spec = load_spec(SMALL)
     a = simulate(spec)
     b = simulate(replace(spec, mc=replace(spec.mc, seed=spec.mc.seed + 1)))
     with pytest.raises(ValueError, match="seed"):

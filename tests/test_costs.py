@@ -12,7 +12,8 @@ from sim import costs, paths, targets
 from sim.config import load_spec
 from sim.engine import simulate
 
-TINY = ["mc.draws=2", "mc.chunk=2", "population.n_agents=1500"]
+from helpers import CHEAP
+
 YEARS = range(2025, 2031)
 
 
@@ -29,7 +30,7 @@ def _unit_costs_from_the_priors_file() -> dict[str, float]:
 
 
 def test_baseline_costs_every_lever_at_unit_intensity_every_year():
-    ds = simulate(load_spec(TINY))
+    ds = simulate(load_spec(CHEAP))
     units = _unit_costs_from_the_priors_file()
     per_year = sum(units.values()) * 1e9
     summary = targets.summarize(ds)["public_cost"]
@@ -49,8 +50,8 @@ def test_a_programme_for_firms_costs_the_firm_share_of_its_lever(tmp_path):
         "title: t\ndescription: d\nprogrammes:\n"
         "  firm_compute: {lever: compute, intensity: {2026: 1.0}, scope: {kinds: [firms]}}\n"
     )
-    base = simulate(load_spec(TINY))
-    prog = simulate(load_spec([*TINY, f"scenario={path}"]))
+    base = simulate(load_spec(CHEAP))
+    prog = simulate(load_spec([*CHEAP, f"scenario={path}"]))
     unit = _unit_costs_from_the_priors_file()["compute"] * 1e9
     assert costs.total(prog) - costs.total(base) == pytest.approx(0.5 * unit * 5)
     assert costs.total(prog, through=2025) == pytest.approx(costs.total(base, through=2025))
@@ -62,12 +63,12 @@ def test_a_programme_for_firms_costs_the_firm_share_of_its_lever(tmp_path):
 def test_a_scenario_can_set_a_unit_cost_in_billion_yuan(tmp_path):
     path = tmp_path / "c.yaml"
     path.write_text("title: t\ndescription: d\ncosts: {safety: 10}\n")
-    ds = simulate(load_spec([*TINY, f"scenario={path}"]))
+    ds = simulate(load_spec([*CHEAP, f"scenario={path}"]))
     safety = ds["public_cost"].sel(lever="safety")
     np.testing.assert_allclose(safety.sel(estimate="low"), 10e9)
     np.testing.assert_allclose(safety.sel(estimate="high"), 10e9)
 
 
 def test_no_levers_cost_nothing():
-    ds = simulate(load_spec([*TINY, "levers=none"]))
+    ds = simulate(load_spec([*CHEAP, "levers=none"]))
     assert costs.total(ds) == 0.0

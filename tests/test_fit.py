@@ -5,8 +5,6 @@ analysts' command line."""
 from __future__ import annotations
 
 import contextlib
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -22,10 +20,12 @@ from sim.fit import (
     fit_curve,
     gompertz_share,
     logistic_share,
-    main,
     stretch_sample,
 )
+from sim.fit.__main__ import main
 from sim.rules import bass_share
+
+from helpers import run_cli
 
 
 def _cnnic(until: str = "9999"):
@@ -198,13 +198,7 @@ def test_prediction_intervals_cover_held_out_points_ninety_percent_of_the_time()
 
 
 def _run(args, tmp_path):
-    return subprocess.run(
-        [sys.executable, "-m", "sim.fit", *args],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return run_cli(args, tmp_path, module="sim.fit")
 
 
 def test_command_line_fits_a_series_of_the_observations_file(tmp_path):

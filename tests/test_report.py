@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -17,22 +15,25 @@ from matplotlib.container import BarContainer, ErrorbarContainer
 from matplotlib.figure import Figure
 from matplotlib.image import AxesImage
 from matplotlib.patches import Rectangle
+from scipy import stats as scipy_stats
 
 import sim
-from sim import data
+from sim import comparison, data, results
 from sim.config import load_spec
-from sim.report import charts, stats, write_report
-from sim.report.style import SECTOR_LABELS, pct
+from sim.report import charts, summaries, write_report
+from sim.report.style import SECTOR_LABELS, pct, plain
 from sim.report.tiles import TILES
-from sim.spec import KEY_AREAS, ConfigError
-from sim.targets import evaluate, targets_of, wilson_interval
+from sim.results import targets_of
+from sim.spec import KEY_AREAS, ConfigError, Target
+from sim.stats import weighted_quantile, wilson
+from sim.targets import evaluate
 
-SMALL_RUN = ["mc.draws=24", "mc.chunk=12", "population.n_agents=3000"]
+from helpers import MEDIUM, TINY, imports_matplotlib, results_dataset
 
 
 @pytest.fixture(scope="module")
 def ds() -> xr.Dataset:
-    return sim.run("baseline", overrides=SMALL_RUN)
+    return sim.run("baseline", overrides=MEDIUM)
 
 
 def new_ax():
@@ -45,32 +46,11 @@ def made_up(shares: dict[int, list[float]], weight: list[float] | None = None) -
     Shares are given at year ends (2024 to 2030) and held in between, so crossing years are known.
     """
     time = pd.date_range("2024-12-31", "2030-12-31", freq="ME")
-    ends = [np.datetime64(f"{y}-12-31") for y in range(2024, 2031)]
-    n = len(shares)
-    share = np.zeros((n, time.size, 3, 4), dtype=np.float32)
-    for i, yearly in shares.items():
-        idx = np.searchsorted(np.array(ends, dtype="datetime64[ns]"), time.values, side="right") - 1
-        share[i, :, 2, 0] = np.asarray(yearly)[idx]
-    out = xr.Dataset(
-        {"share": (("draw", "time", "tech", "metric"), share)},
-        coords={
-            "draw": np.arange(n),
-            "time": time,
-            "tech": ["terminal", "agent", "any"],
-            "metric": ["population", "internet_users", "firms", "firm_employment"],
-        },
-        attrs={
-            "targets": json.dumps(
-                [
-                    {"year": 2027, "threshold": 0.7, "metric": "population", "tech": "any"},
-                    {"year": 2030, "threshold": 0.9, "metric": "population", "tech": "any"},
-                ]
-            )
-        },
-    )
-    if weight is not None:
-        out["weight"] = ("draw", np.asarray(weight, dtype=np.float64))
-    return out
+    ends = np.array([f"{y}-12-31" for y in range(2024, 2031)], dtype="datetime64[ns]")
+    idx = np.searchsorted(ends, time.values, side="right") - 1
+    paths = np.array([np.asarray(shares[i])[idx] for i in range(len(shares))])
+    targets = (Target(2027, 0.7, "population", "any"), Target(2030, 0.9, "population", "any"))
+    return results_dataset(time, {("any", "population"): paths}, targets=targets, weight=weight)
 
 
 #: Year-end shares 2024..2030: draw 0 passes 70% in 2026 and 90% in 2029, draw 1 passes 70% in
@@ -86,7 +66,7 @@ CROSSING = {
 # Summaries
 # --------------------------------------------------------------------------------------------------
 def test_unweighted_odds_equal_the_targets_module(ds):
-    for mine, ref in zip(stats.odds(ds), evaluate(ds), strict=True):
+    for mine, ref in zip(summaries.odds(ds), evaluate(ds), strict=True):
         assert mine.target == ref.target
         assert mine.p_hit == pytest.approx(ref.p_hit)
         assert mine.ci95 == pytest.approx(ref.ci95, abs=1e-9)
@@ -97,14 +77,15 @@ def test_unweighted_odds_equal_the_targets_module(ds):
 
 @pytest.mark.parametrize(("k", "n"), [(81, 263), (0, 20), (20, 20), (7, 11)])
 def test_closed_form_wilson_matches_scipy(k, n):
-    assert stats.wilson(k / n, n) == pytest.approx(wilson_interval(k, n), abs=1e-9)
+    ci = scipy_stats.binomtest(k, n).proportion_ci(method="wilson")
+    assert wilson(k / n, n) == (ci.low, ci.high)
 
 
 def test_weights_move_the_odds_to_the_weighted_draws():
     # Draws 0 and 1 meet the 2027 target, draw 2 does not.
-    hit = stats.odds(made_up(CROSSING, weight=[1.0, 3.0, 0.0]))[0]
-    miss = stats.odds(made_up(CROSSING, weight=[0.0, 0.0, 1.0]))[0]
-    even = stats.odds(made_up(CROSSING))[0]
+    hit = summaries.odds(made_up(CROSSING, weight=[1.0, 3.0, 0.0]))[0]
+    miss = summaries.odds(made_up(CROSSING, weight=[0.0, 0.0, 1.0]))[0]
+    even = summaries.odds(made_up(CROSSING))[0]
     assert hit.p_hit == 1.0 and hit.n_eff == pytest.approx(1.6)
     assert miss.p_hit == 0.0 and miss.n_eff == pytest.approx(1.0)
     assert even.p_hit == pytest.approx(2 / 3) and even.n_eff == 3
@@ -113,22 +94,23 @@ def test_weights_move_the_odds_to_the_weighted_draws():
 def test_weighted_median_with_equal_weights_is_the_median():
     x = np.array([[3.0, 1.0, 4.0, 1.5, 9.0, 2.6], [5.0, 3.0, 5.0, 8.0, 9.0, 7.0]]).T
     for w in (None, np.full(6, 2.0)):
-        assert stats.quantile(x, 0.5, w=w) == pytest.approx(np.median(x, axis=0))
+        assert weighted_quantile(x, 0.5, weights=w) == pytest.approx(np.median(x, axis=0))
 
 
 def test_weighted_quantile_ignores_draws_without_weight():
     x = np.array([10.0, 1.0, 2.0, 3.0, -50.0])
     w = np.array([0.0, 1.0, 1.0, 1.0, 0.0])
-    assert stats.quantile(x, [0.0, 0.5, 1.0], w=w) == pytest.approx([1.0, 2.0, 3.0])
+    assert weighted_quantile(x, [0.0, 0.5, 1.0], weights=w) == pytest.approx([1.0, 2.0, 3.0])
 
 
 def test_negative_weights_are_refused():
     with pytest.raises(ValueError, match="non-negative"):
-        stats.draw_weights(made_up(CROSSING, weight=[1.0, -1.0, 1.0]))
+        results.weights_of(made_up(CROSSING, weight=[1.0, -1.0, 1.0]))
 
 
 def test_crossing_year_is_the_first_year_above_the_threshold():
-    years = stats.crossing_year(made_up(CROSSING), 0.7, metric="population", tech="any").values
+    years = summaries.crossing_year(made_up(CROSSING), 0.7, metric="population", tech="any")
+    years = years.values
     assert years[:2].tolist() == [2026.0, 2027.0] and np.isnan(years[2])
 
 
@@ -180,12 +162,14 @@ def test_odds_chart_puts_each_target_at_its_probability(ds):
 
 
 def test_odds_chart_compares_runs_in_one_colour_each(ds):
-    none = sim.run("baseline", overrides=[*SMALL_RUN, "levers=none"])
-    ax = charts.odds_chart({"current policy": ds, "no levers": none}, ax=new_ax())
+    none = sim.run("baseline", overrides=[*MEDIUM, "levers=none"])
+    comp = comparison.compare([ds, none])
+    ax = charts.comparison_odds_chart(comp, ax=new_ax())
     bars = [c for c in ax.containers if isinstance(c, ErrorbarContainer)]
-    assert [b.get_label() for b in bars] == ["current policy", "no levers"]
+    titles = [plain(d.attrs["scenario_title"]) for d in (ds, none)]
+    assert [b.get_label() for b in bars] == titles
     assert bars[0].lines[0].get_color() != bars[1].lines[0].get_color()
-    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["current policy", "no levers"]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == titles
 
 
 def test_every_province_has_one_tile_of_its_own():
@@ -247,28 +231,14 @@ def test_crossing_year_chart_shows_the_distribution_of_first_years(weight, p70):
 # --------------------------------------------------------------------------------------------------
 # Run report
 # --------------------------------------------------------------------------------------------------
-def cli_run(folder: Path, *overrides: str) -> bool:
-    """Run the CLI in a fresh interpreter; return whether it imported matplotlib."""
-    args = ["mc.draws=4", "mc.chunk=4", "population.n_agents=1000", *overrides]
-    code = (
-        "import sys; from sim.cli import main; "
-        f"main({[*args, f'hydra.run.dir={folder}']!r}); "
-        "print('matplotlib' in sys.modules)"
-    )
-    r = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, cwd=folder.parent, timeout=300
-    )
-    assert r.returncode == 0, r.stderr
-    return {"True": True, "False": False}[r.stdout.strip().splitlines()[-1]]
-
-
 @pytest.fixture(scope="module")
 def cli_folders(tmp_path_factory) -> dict[str, tuple[Path, bool]]:
     """Two CLI runs, with and without charts: folder, and whether matplotlib was imported."""
     out = {}
     for flag in ("true", "false"):
         folder = tmp_path_factory.mktemp(f"report_{flag}") / "run"
-        out[flag] = (folder, cli_run(folder, f"report={flag}"))
+        args = [*TINY, f"report={flag}", f"hydra.run.dir={folder}"]
+        out[flag] = (folder, imports_matplotlib(args, cwd=folder.parent))
     return out
 
 

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 import time
 from dataclasses import replace
 
@@ -16,6 +14,8 @@ import xarray as xr
 from sim import runfolder
 from sim.config import load_spec
 from sim.engine import backends, sample, simulate, storage
+
+from helpers import cli_command, cli_env, run_cli
 
 VARS = ("share", "share_province", "share_sector", "param_value")
 
@@ -122,19 +122,19 @@ def test_the_fingerprint_ignores_where_chunks_run_but_not_what_they_compute(spec
     assert storage.spec_key(replace(spec, levers=levers)) != key
 
 
-def _cli(args, cwd):
-    env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}
-    return [sys.executable, "-m", "sim", *args], {"cwd": cwd, "env": env}
-
-
 @pytest.mark.slow
 def test_cli_resumes_a_killed_run_to_the_same_results(tmp_path):
     """A real interruption: the process is killed once it has finished a few chunks."""
     args = ["mc.draws=48", "mc.chunk=2", "population.n_agents=2000"]
     run = tmp_path / "run"
     partial = runfolder.partial_of(run)  # where the run is built until it is complete
-    cmd, kw = _cli([*args, f"hydra.run.dir={run}"], tmp_path)
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, **kw)
+    proc = subprocess.Popen(
+        cli_command([*args, f"hydra.run.dir={run}"]),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        cwd=tmp_path,
+        env=cli_env(),
+    )
     deadline = time.monotonic() + 240
     while len(_chunk_files(partial)) < 3 and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.02)
@@ -144,13 +144,11 @@ def test_cli_resumes_a_killed_run_to_the_same_results(tmp_path):
     finished = len(_chunk_files(partial))
     assert 3 <= finished < 24 and not run.exists()
 
-    cmd, kw = _cli([*args, "mc.resume=true", f"hydra.run.dir={run}"], tmp_path)
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=300, **kw)
+    r = run_cli([*args, "mc.resume=true", f"hydra.run.dir={run}"], tmp_path)
     assert r.returncode == 0, r.stderr
     assert not (run / storage.CHUNKS).exists()  # removed once results.nc holds every draw
     assert not partial.exists()
-    cmd, kw = _cli([*args, f"hydra.run.dir={tmp_path / 'whole'}"], tmp_path)
-    assert subprocess.run(cmd, capture_output=True, timeout=300, **kw).returncode == 0
+    assert run_cli([*args, f"hydra.run.dir={tmp_path / 'whole'}"], tmp_path).returncode == 0
     resumed = xr.open_dataset(run / "results.nc", engine="h5netcdf").load()
     whole = xr.open_dataset(tmp_path / "whole" / "results.nc", engine="h5netcdf").load()
     _assert_same(resumed, whole)

@@ -14,7 +14,7 @@ from sim.config import load_spec
 from sim.engine import simulate
 from sim.spec import ConfigError
 
-SMALL = ["population.n_agents=200", "mc.draws=3", "uncertainty=none"]
+FEW_AGENTS = ["population.n_agents=200", "mc.draws=3", "uncertainty=none"]
 ENGINES = ["engine=core", "engine=abm"]
 
 
@@ -26,10 +26,10 @@ def innovation_only(p, q, influence, ceiling):
 @pytest.mark.parametrize("engine", ENGINES)
 def test_a_rule_named_in_config_is_the_one_both_engines_run(monkeypatch, engine):
     monkeypatch.setitem(rules.ADOPTION_RULES, "innovation_only", innovation_only)
-    new = simulate(load_spec([*SMALL, engine, "rules.adoption=innovation_only"]))
+    new = simulate(load_spec([*FEW_AGENTS, engine, "rules.adoption=innovation_only"]))
     # The same model written with the Bass rule: imitation switched off (q = 0).
-    bass_q0 = simulate(load_spec([*SMALL, engine, "rules.q=0"]))
-    bass = simulate(load_spec([*SMALL, engine]))
+    bass_q0 = simulate(load_spec([*FEW_AGENTS, engine, "rules.q=0"]))
+    bass = simulate(load_spec([*FEW_AGENTS, engine]))
     xr.testing.assert_identical(new["share"], bass_q0["share"])
     assert float((bass["share"] - new["share"]).isel(time=-1).min()) > 0
     assert new.attrs["adoption_rule"] == "innovation_only"
@@ -44,8 +44,8 @@ def _with_subsidy(spec, value):
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_logit_rule_without_subsidy_is_the_bass_model_in_both_engines(engine):
-    logit = _with_subsidy(load_spec([*SMALL, engine, "rules.adoption=logit_subsidy"]), 0.0)
-    bass = load_spec([*SMALL, engine])
+    logit = _with_subsidy(load_spec([*FEW_AGENTS, engine, "rules.adoption=logit_subsidy"]), 0.0)
+    bass = load_spec([*FEW_AGENTS, engine])
     xr.testing.assert_identical(simulate(logit)["share"], simulate(bass)["share"])
 
 
@@ -53,7 +53,7 @@ def test_logit_rule_without_subsidy_is_the_bass_model_in_both_engines(engine):
 def test_a_subsidy_under_the_logit_rule_raises_adoption_in_every_draw(engine):
     """With the same random numbers a higher hazard never removes an adopter (common random
     numbers), so every draw's share is at least the Bass one, and higher on average by 2027."""
-    spec = load_spec([*SMALL, engine, "rules.adoption=logit_subsidy"])
+    spec = load_spec([*FEW_AGENTS, engine, "rules.adoption=logit_subsidy"])
     base = simulate(_with_subsidy(spec, 0.0))["share"]
     subsidised = simulate(_with_subsidy(spec, 0.5))["share"]
     diff = (subsidised - base).sel(tech=["terminal", "agent", "any"])

@@ -236,12 +236,12 @@ def test_a_relative_scenario_path_holds_under_hydra_job_chdir(tmp_path, monkeypa
 
 
 def test_a_failure_after_results_are_written_publishes_nothing(tmp_path, monkeypatch, capsys):
-    import sim.cli
+    import sim.pipeline
 
     def broken(*args, **kwargs):
         raise RuntimeError("the report failed")
 
-    monkeypatch.setattr(sim.cli, "write_report", broken)
+    monkeypatch.setattr(sim.pipeline, "write_report", broken)
     run = tmp_path / "run"
     with pytest.raises(SystemExit):  # Hydra reports the crash and exits 1
         main([*TINY, "mc.chunk=2", f"hydra.run.dir={run}"])

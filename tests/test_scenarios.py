@@ -3,23 +3,21 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 from dataclasses import replace
 
 import numpy as np
 import pytest
 import xarray as xr
 
-from sim import cli, paths
+from sim import cli, drivers, paths
 from sim.config import load_spec
-from sim.engine import core, simulate
+from sim.engine import simulate
 from sim.population import build
 from sim.spec import ConfigError, scenario_names
 
-TINY = ["mc.draws=4", "mc.chunk=4", "population.n_agents=1500"]
+from helpers import TINY, run_cli
+
 SHIPPED = scenario_names(paths.scenarios_dir())
 REQUIRED = {
     "baseline",
@@ -34,18 +32,6 @@ REQUIRED = {
     "ai_in_teaching",
     "government_service_agents",
 }
-
-
-def run_cli(args, cwd):
-    env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}
-    return subprocess.run(
-        [sys.executable, "-m", "sim", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-    )
 
 
 def test_the_library_has_the_required_scenarios():
@@ -93,15 +79,15 @@ def _response(x: float, k: float = 1.0) -> float:
 def test_a_programme_adds_its_intensity_in_its_scope_only():
     spec = load_spec([*TINY, "scenario=ai_in_teaching"])
     pop = build(spec.population, seed=spec.mc.seed)
-    lay = core.layout(spec, pop)
-    resp = core.lever_responses(spec, lay, 2030.0)
+    lay = drivers.layout(spec, pop)
+    resp = drivers.lever_responses(spec, lay, 2030.0)
     app = [lv.name for lv in spec.levers].index("app_environment")
     education = pop.cell_sector == list(pop.sectors).index("education")
     # Current policy (1) everywhere, plus 2 for education firms.
     np.testing.assert_allclose(resp[app, education], _response(3.0))
     np.testing.assert_allclose(resp[app, ~education], _response(1.0))
     # Before the programme starts (and the lever's lag), the response is current policy's.
-    np.testing.assert_allclose(core.lever_responses(spec, lay, 2025.5)[app], _response(1.0))
+    np.testing.assert_allclose(drivers.lever_responses(spec, lay, 2025.5)[app], _response(1.0))
 
 
 def test_a_programme_on_rates_raises_adoption_in_every_draw():

@@ -13,9 +13,10 @@ from sim.engine import simulate
 from sim.rules import shocks as rules
 from sim.streams import Decision
 
-TINY = ["mc.draws=8", "mc.chunk=8", "population.n_agents=1500"]
+from helpers import SMALL
+
 #: Without the observed early-2025 surge that the default replays: no shock at all.
-NONE = [*TINY, "shocks=none"]
+NONE = [*SMALL, "shocks=none"]
 
 
 def _scenario(tmp_path, body, name="s"):
@@ -68,7 +69,7 @@ def test_shocks_none_records_no_event():
 
 
 def test_by_default_only_the_observed_early_2025_surge_happens_in_every_draw():
-    ds = simulate(load_spec(TINY))
+    ds = simulate(load_spec(SMALL))
     events = ds["events"]
     np.testing.assert_array_equal(events.sel(shock="breakthrough").values, 1)
     assert int(events.sum()) == events.sizes["draw"]
@@ -93,16 +94,16 @@ def test_draws_without_an_event_are_identical_to_the_run_without_shocks(tmp_path
 
 
 def test_each_draw_keeps_its_event_history_whatever_the_scenario_and_chunking():
-    a = simulate(load_spec([*TINY, "shocks=stochastic", "mc.chunk=3"]))
-    b = simulate(load_spec([*TINY, "shocks=stochastic", "scenario=full_implementation"]))
+    a = simulate(load_spec([*SMALL, "shocks=stochastic", "mc.chunk=3"]))
+    b = simulate(load_spec([*SMALL, "shocks=stochastic", "scenario=full_implementation"]))
     assert int(a["events"].sum()) > 0
     for var in ("events", "event_time"):
         xr.testing.assert_identical(a[var], b[var])
 
 
 def test_a_scheduled_incident_happens_in_every_draw_and_lowers_agent_use(tmp_path):
-    base = simulate(load_spec(TINY))
-    hit = simulate(load_spec([*TINY, "scenario=trust_incident_2027"]))
+    base = simulate(load_spec(SMALL))
+    hit = simulate(load_spec([*SMALL, "scenario=trust_incident_2027"]))
     inc = hit["events"].sel(shock="safety_incident")
     assert (inc == 1).all()
     np.testing.assert_allclose(hit["event_time"].sel(shock="safety_incident", event=0), 2027.0)
@@ -119,7 +120,7 @@ def test_a_scheduled_incident_happens_in_every_draw_and_lowers_agent_use(tmp_pat
 def test_stronger_mitigation_softens_a_scheduled_incident_in_every_draw(tmp_path):
     def run(mitigation):
         body = f'shocks:\n  safety_incident: {{at: ["2026-01"], mitigation: {mitigation}}}\n'
-        return simulate(load_spec([*TINY, _scenario(tmp_path, body, f"m{mitigation}")]))
+        return simulate(load_spec([*SMALL, _scenario(tmp_path, body, f"m{mitigation}")]))
 
     weak, strong = run(0), run(3)
     diff = (strong["share"] - weak["share"]).sel(tech="agent")
@@ -128,8 +129,8 @@ def test_stronger_mitigation_softens_a_scheduled_incident_in_every_draw(tmp_path
 
 def test_a_scheduled_breakthrough_raises_agent_use_in_every_draw(tmp_path):
     body = 'shocks:\n  breakthrough: {at: ["2026-01"]}\n'
-    jump = simulate(load_spec([*TINY, _scenario(tmp_path, body)]))
-    base = simulate(load_spec(TINY))
+    jump = simulate(load_spec([*SMALL, _scenario(tmp_path, body)]))
+    base = simulate(load_spec(SMALL))
     diff = (jump["share"] - base["share"]).sel(tech="agent")
     assert float(diff.min()) >= -1e-6 and float(diff.max()) > 0.005
 

@@ -3,9 +3,10 @@
 An agent holds, per technology (``sim.spec.TECHS`` order: terminal, agent use), a latent rank
 ``U(0, 1)`` (it is in the market while the rank is below its ceiling), an ``Exp(1)`` threshold and
 its integrated hazard, all drawn from the model's generator when it is created. Its
-:meth:`Adopter.step` adds the month's hazard, computed by the rules in :mod:`sim.rules` from the
-drivers the model posts for its population cell; :meth:`Adopter.advance` then commits the
-decision, so every agent of a month decides on the same state whatever the activation order.
+:meth:`Adopter.step` adds the month's hazard, computed by the recipe both engines follow
+(:func:`sim.drivers.hazard`) from the drivers the model posts for its population cell;
+:meth:`Adopter.advance` then commits the decision, so every agent of a month decides on the same
+state whatever the activation order.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from mesa.discrete_space import Cell, FixedAgent
 
-from sim import rules
+from sim import drivers, rules
 from sim.population import PERSON_GROUPS, SIZE_CLASSES
 
 if TYPE_CHECKING:
@@ -68,7 +69,6 @@ class Adopter(FixedAgent):
         prov = pop.cell_province[stratum]
         self.province, self.region = str(pop.provinces[prov]), str(pop.regions[prov])
         self.weight = pop.cell_weight[stratum] / pop.cell_n[stratum]
-        self.device_owner = bool(pop.cell_device_owner[stratum])
         self.latent = model.rng.random(2)
         self.threshold = model.rng.standard_exponential(2)
         self.cum_hazard = np.where(rules.in_market(self.latent, start), self.threshold, 0.0)
@@ -88,23 +88,17 @@ class Adopter(FixedAgent):
             ceiling = model.ceiling[k][c]
             if self.adopted[k] or not rules.in_market(self.latent[k], ceiling):
                 continue
-            influence = rules.peer_influence(
+            hazard = drivers.hazard(
+                model.p[k][c],
+                model.q[k][c],
+                ceiling,
                 model.segment_share[k][c],
                 model.province_share[k][c],
                 self.network_share(k),
-                w_segment=model.weights[0],
-                w_province=model.weights[1],
-                w_network=model.weights[2],
+                replacement=model.replacement[c] if k == TERMINAL else 0.0,
+                has_terminal=self.adopted[TERMINAL],
+                **model.recipe[k],
             )
-            hazard = model.hazard_rule(
-                model.p[k][c], model.q[k][c], influence, ceiling, **model.rule_kwargs[k]
-            )
-            if k == TERMINAL and self.device_owner:
-                hazard = hazard + model.replacement
-            if k == AGENT and model.strength is not None:
-                hazard = hazard * rules.complement_multiplier(
-                    self.adopted[TERMINAL], model.strength
-                )
             self.cum_hazard[k] = rules.accumulate_hazard(self.cum_hazard[k], hazard, model.dt)
 
     def advance(self) -> None:

@@ -3,9 +3,9 @@
 The model owns the agents, the random generator and the clock, and posts what every agent needs
 for its decision: the month's Bass parameters and ceiling of each population cell (with lever
 effects), the adopted shares of each segment and province (peer influence), the replacement
-hazard of device owners. These come from the same helpers as the vectorised core
-(:class:`sim.engine.core.CellParams`) and every behavioural formula from :mod:`sim.rules`; the
-agents' own decisions are in :mod:`sim.abm.agents`.
+hazard of each cell's device owners. These come from the same drivers as the vectorised core
+(:class:`sim.drivers.CellParams`), and the agents (:mod:`sim.abm.agents`) turn them into hazards
+by the same recipe (:func:`sim.drivers.hazard`).
 """
 
 from __future__ import annotations
@@ -16,9 +16,8 @@ import numpy as np
 from mesa.discrete_space import Network, OrthogonalMooreGrid
 from numpy.typing import ArrayLike, NDArray
 
-from sim import rules
+from sim import drivers
 from sim.abm.agents import Adopter, Firm, Person
-from sim.engine import core
 from sim.population import FIRMS, Population
 from sim.spec import TECHS, Spec
 from sim.streams import draw_seed
@@ -37,7 +36,7 @@ class AdoptionModel(mesa.Model):
     draw : int
         The draw's index: its shocks come from its own streams, as in the core.
     lay : optional
-        The population's cell structure (:func:`sim.engine.core.layout`), shared between draws.
+        The population's cell structure (:func:`sim.drivers.layout`), shared between draws.
     neighbours : ndarray of int, shape (n_agents, degree), optional
         Peer network (:func:`sim.engine.network`); required when network influence is on.
     rng : numpy.random.Generator or seed, optional
@@ -55,7 +54,7 @@ class AdoptionModel(mesa.Model):
         Months simulated so far.
     cell_share : ndarray, shape (3, n_cells)
         Adopted share of each technology (terminal, agent, any) in each population cell, now.
-    recorder : sim.engine.core.Recorder
+    recorder : sim.drivers.Recorder
         National shares by month (province and sector at target-year ends), in the results schema.
     """
 
@@ -66,23 +65,18 @@ class AdoptionModel(mesa.Model):
         params: ArrayLike,
         *,
         draw: int = 0,
-        lay: core._Layout | None = None,
+        lay: drivers.Layout | None = None,
         neighbours: NDArray[np.intp] | None = None,
         rng: np.random.Generator | int | None = None,
     ) -> None:
         super().__init__(rng=rng)
         self.spec, self.pop = spec, pop
-        self.lay = lay if lay is not None else core.layout(spec, pop)
-        self.drivers = core.CellParams(
+        self.lay = lay if lay is not None else drivers.layout(spec, pop)
+        self.drivers = drivers.CellParams(
             spec, pop, self.lay, np.asarray(params)[None, :], np.array([draw])
         )
-        self.hazard_rule = self.drivers.hazard_rule
-        self.rule_kwargs = [
-            {k: v.item() for k, v in self.drivers.rule_kwargs[t].items()} for t in TECHS
-        ]
-        strength = self.drivers.strength
-        self.strength = None if strength is None else strength.item()
-        self.weights = (spec.rules.w_segment, spec.rules.w_province, spec.rules.w_network)
+        #: Keyword settings of :func:`sim.drivers.hazard` per technology, as scalars.
+        self.recipe = [_scalars(self.drivers.recipe(tech)) for tech in TECHS]
         self.dt = spec.time.dt
         self.month = 0
         self._resp = self._shock = None
@@ -107,7 +101,7 @@ class AdoptionModel(mesa.Model):
         self.network = None
         if spec.rules.w_network > 0.0:
             self.network = self._place_on_network(neighbours)
-        self.recorder = core.Recorder(spec, pop, self.lay, 1)
+        self.recorder = drivers.Recorder(spec, pop, self.lay, 1)
         self._observe()
 
     def step(self) -> None:
@@ -148,7 +142,7 @@ class AdoptionModel(mesa.Model):
                 [self._pqm[tech][j][:, 0] for tech in TECHS] for j in range(3)
             )
             self._resp, self._shock = resp, shock
-        self.replacement = rules.replacement_hazard(t, **self.drivers.repl).item()
+        self.replacement = self.drivers.replacement(t)[:, 0]
 
     def _observe(self) -> None:
         """Adopted shares by cell, segment and province; record them; post next month's drivers."""
@@ -166,6 +160,14 @@ class AdoptionModel(mesa.Model):
             self._post_drivers()
 
 
+def _scalars(recipe: dict) -> dict:
+    """A draw's keyword settings of :func:`sim.drivers.hazard` with its (1, 1) rows as floats."""
+    out = dict(recipe, rule_kwargs={k: v.item() for k, v in recipe["rule_kwargs"].items()})
+    if out["strength"] is not None:
+        out["strength"] = out["strength"].item()
+    return out
+
+
 def model_rng(seed: int, draw: int) -> np.random.Generator:
     """The generator an :class:`AdoptionModel` of draw ``draw`` owns: the draw's own stream."""
     return np.random.default_rng(draw_seed(seed, draw))
@@ -177,13 +179,13 @@ def simulate_chunk(
     values: NDArray[np.float64],
     draws: NDArray[np.int64],
     *,
-    lay: core._Layout | None = None,
+    lay: drivers.Layout | None = None,
     neighbours: NDArray[np.intp] | None = None,
-) -> core.ChunkResult:
+) -> drivers.ChunkResult:
     """Run draws ``draws`` (parameter sets ``values``, shape (n_draws, n_params)) through the
     Mesa model, one model per draw; same signature and output as
     :func:`sim.engine.core.simulate_chunk`."""
-    lay = lay if lay is not None else core.layout(spec, pop)
+    lay = lay if lay is not None else drivers.layout(spec, pop)
     models = []
     for i, d in enumerate(np.asarray(draws)):
         model = AdoptionModel(
@@ -199,7 +201,7 @@ def simulate_chunk(
             model.step()
         models.append(model)
     events = [m.drivers.events() for m in models]
-    return core.ChunkResult(
+    return drivers.ChunkResult(
         np.asarray(draws, dtype=np.int64),
         *(
             np.concatenate([getattr(m.recorder, a) for m in models])

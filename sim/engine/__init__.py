@@ -1,5 +1,7 @@
-"""Simulation engines. ``simulate`` runs a spec end to end with the engine it names: the
-vectorised core (``engine: core``) or the Mesa agent-based model (``engine: abm``, :mod:`sim.abm`).
+"""Simulation engines. ``simulate`` runs a spec end to end with the engine it names in
+:data:`ENGINES`: the vectorised core (``engine: core``, :mod:`sim.engine.core`) or the Mesa
+agent-based model (``engine: abm``, :mod:`sim.abm`). Both take a chunk of draws and return a
+:class:`sim.drivers.ChunkResult`.
 
 :func:`sample` is the driver: a generator of chunk results as they complete, on the backend the
 spec names (:mod:`sim.engine.backends`), written to the run folder as they arrive
@@ -15,13 +17,16 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
+from sim import abm, drivers, priors, results
 from sim import population as population_mod
-from sim import priors, results
+from sim.drivers import ChunkResult
 from sim.engine import backends, core, storage
-from sim.engine.core import ChunkResult
 from sim.engine.progress import Progress
 from sim.spec import Spec
-from sim.streams import POPULATION_STREAM
+from sim.streams import network_rng
+
+#: Each engine's chunk function, by the name ``engine`` takes in config.
+ENGINES: dict[str, backends.Engine] = {"core": core.simulate_chunk, "abm": abm.simulate_chunk}
 
 
 def parameter_sets(spec: Spec) -> np.ndarray:
@@ -35,16 +40,16 @@ def network(spec: Spec, pop: population_mod.Population) -> np.ndarray | None:
     """The peer network of a run (None when network influence is off)."""
     if spec.rules.w_network <= 0.0:
         return None
-    rng = np.random.default_rng(
-        np.random.SeedSequence(spec.mc.seed, spawn_key=(POPULATION_STREAM, 1))
-    )
-    return pop.neighbours(spec.rules.network_degree, rng)
+    return pop.neighbours(spec.rules.network_degree, network_rng(spec.mc.seed))
 
 
 def context(spec: Spec) -> backends.Context:
-    """What every chunk of a run shares: the population, its cell layout and peer network."""
+    """What every chunk of a run shares: the population, its cell layout and peer network, and
+    the engine that simulates it."""
     pop = population_mod.build(spec.population, seed=spec.mc.seed)
-    return backends.Context(spec, pop, core.layout(spec, pop), network(spec, pop))
+    return backends.Context(
+        spec, pop, drivers.layout(spec, pop), network(spec, pop), ENGINES[spec.engine]
+    )
 
 
 def chunks_of(spec: Spec) -> list[tuple[int, int]]:

@@ -1,6 +1,7 @@
 """Where chunks of draws run: in this process, or as tasks on a Dask cluster.
 
-A backend has one hook, ``imap(context, tasks)``: it runs :func:`run_chunk` on every task and
+A backend has one hook, ``imap(context, tasks)``: it runs :func:`run_chunk` on every task with the
+context's engine (a chunk function of :data:`sim.engine.ENGINES`) and
 yields the chunk results as they complete, in any order. Tasks carry plain values only (the frozen
 spec, the population, numpy arrays), so every worker computes exactly what this process would: a
 draw's numbers depend only on its own random streams, never on where or with which others it ran.
@@ -16,8 +17,7 @@ from typing import Protocol
 import numpy as np
 from numpy.typing import NDArray
 
-from sim.engine import core
-from sim.engine.core import ChunkResult
+from sim.drivers import ChunkResult, Layout
 from sim.engine.storage import trim
 from sim.population import Population
 from sim.spec import ConfigError, MCSpec, Spec
@@ -26,23 +26,38 @@ from sim.spec import ConfigError, MCSpec, Spec
 Task = tuple[NDArray[np.float64], NDArray[np.int64]]
 
 
+class Engine(Protocol):
+    """An engine's chunk function (:func:`sim.engine.core.simulate_chunk`,
+    :func:`sim.abm.simulate_chunk`): draws ``draws`` with parameter sets ``values``."""
+
+    def __call__(
+        self,
+        spec: Spec,
+        pop: Population,
+        values: NDArray[np.float64],
+        draws: NDArray[np.int64],
+        *,
+        lay: Layout | None = None,
+        neighbours: NDArray[np.intp] | None = None,
+    ) -> ChunkResult: ...
+
+
 @dataclass(frozen=True, eq=False)
 class Context:
     """What every chunk of a run shares, as plain picklable values."""
 
     spec: Spec
     pop: Population
-    lay: core._Layout
+    lay: Layout
     neighbours: NDArray[np.intp] | None
+    #: The spec's engine (a module-level function, so the context pickles).
+    engine: Engine
 
 
 def run_chunk(ctx: Context, values: NDArray[np.float64], draws: NDArray[np.int64]) -> ChunkResult:
-    """Simulate one chunk with the spec's engine and keep only the outputs that ``mc.keep``
+    """Simulate one chunk with the context's engine and keep only the outputs that ``mc.keep``
     asks for."""
-    simulate_chunk = core.simulate_chunk
-    if ctx.spec.engine == "abm":
-        from sim.abm import simulate_chunk
-    res = simulate_chunk(ctx.spec, ctx.pop, values, draws, lay=ctx.lay, neighbours=ctx.neighbours)
+    res = ctx.engine(ctx.spec, ctx.pop, values, draws, lay=ctx.lay, neighbours=ctx.neighbours)
     return trim(res, ctx.spec.mc.keep)
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from sim.engine.core import ChunkResult
+from sim.drivers import ChunkResult
 from sim.runfolder import temp_beside
 from sim.spec import ConfigError, Spec
 

@@ -12,9 +12,10 @@ from pathlib import Path
 
 import xarray as xr
 
-from sim import calibration, data, results
-from sim.report import stats
+from sim import data, results
+from sim.report import summaries
 from sim.report.style import METRIC_LABELS, TECH_LABELS, label, pct
+from sim.stats import Odds, effective_sample_size
 
 #: Files a CLI run folder holds beside the report, and what each is.
 RUN_FILES = {
@@ -24,25 +25,53 @@ RUN_FILES = {
 }
 
 
-def _md(text: str) -> str:
+def md(text: str) -> str:
     """Escape the characters that would break a Markdown table cell."""
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
-def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+def table(header: list[str], rows: list[list[str]]) -> list[str]:
+    """A Markdown table, one line a row."""
     out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    out += ["| " + " | ".join(_md(c) for c in r) + " |" for r in rows]
+    out += ["| " + " | ".join(md(c) for c in r) + " |" for r in rows]
     return out
+
+
+def chart_lines(chart_files: list | None, *, what: str) -> list[str]:
+    """The report's charts, each under its title with its caption (None: ``what`` drew none)."""
+    if chart_files is None:
+        return [f"Charts were not drawn for this {what} (`report=false`)."]
+    lines = []
+    for c in chart_files:
+        lines += [f"### {c.title}", "", f"![{c.title}]({c.path})", "", c.caption, ""]
+    return lines
+
+
+def file_lines(files: dict | None) -> list[str]:
+    """The section listing the other files of the folder (none when ``files`` is empty)."""
+    if not files:
+        return []
+    return ["", "## Files in this folder", ""] + [
+        f"- [`{name}`]({name}): {what}" for name, what in files.items()
+    ]
+
+
+def _target_cells(o: Odds) -> list[str]:
+    """A target's first three cells: what it asks, what the share counts, the technology."""
+    t = o.target
+    return [
+        f"above {pct(t.threshold)} by end-{t.year}",
+        label(t.metric, METRIC_LABELS),
+        label(t.tech, TECH_LABELS),
+    ]
 
 
 def odds_markdown(ds: xr.Dataset) -> list[str]:
     """The odds of every target of ``ds`` as Markdown lines (a table and how to read it)."""
-    res = stats.odds(ds)
+    res = summaries.odds(ds)
     rows = [
         [
-            f"above {pct(o.target.threshold)} by end-{o.target.year}",
-            label(o.target.metric, METRIC_LABELS),
-            label(o.target.tech, TECH_LABELS),
+            *_target_cells(o),
             f"**{pct(o.p_hit, decimals=1)}**",
             f"{pct(o.ci95[0], decimals=1)} to {pct(o.ci95[1], decimals=1)}",
             pct(o.share_median, decimals=1),
@@ -50,7 +79,7 @@ def odds_markdown(ds: xr.Dataset) -> list[str]:
         ]
         for o in res
     ]
-    lines = _table(
+    lines = table(
         [
             "target",
             "share of",
@@ -63,14 +92,14 @@ def odds_markdown(ds: xr.Dataset) -> list[str]:
         rows,
     )
     n = int(ds.sizes["draw"])
-    w = stats.draw_weights(ds)
+    w = results.weights_of(ds)
     basis = (
         f"the {n} draws"
         if w is None
         else f"the {n} draws, weighted by their draw weights "
-        f"(about {stats.effective_draws(w, n):.0f} effective draws)"
+        f"(about {effective_sample_size(w):.0f} effective draws)"
     )
-    record = calibration.status(ds)
+    record = results.calibration_of(ds)
     if record is not None and record["status"] != "ok":
         basis += " (prior odds: the calibration refused posterior odds, see below)"
     elif record is not None:
@@ -94,7 +123,7 @@ def calibration_markdown(ds: xr.Dataset) -> list[str]:
     """How a calibrated run was conditioned on observations: status, effective draws, prior
     against posterior odds, and where each observation falls in the model's predictions.
     Empty for a run that was not calibrated."""
-    record = calibration.status(ds)
+    record = results.calibration_of(ds)
     if record is None:
         return []
     ok = record["status"] == "ok"
@@ -117,32 +146,28 @@ def calibration_markdown(ds: xr.Dataset) -> list[str]:
         "",
     ]
     if ok:
-        prior = {o.target: o for o in stats.odds(stats.prior_of(ds))}
-        rows = [
-            [
-                f"above {pct(o.target.threshold)} by end-{o.target.year}",
-                label(o.target.metric, METRIC_LABELS),
-                label(o.target.tech, TECH_LABELS),
-                pct(prior[o.target].p_hit, decimals=1),
-                f"**{pct(o.p_hit, decimals=1)}**",
-                f"{pct(o.ci95[0], decimals=1)} to {pct(o.ci95[1], decimals=1)}",
-            ]
-            for o in stats.odds(ds)
+        lines += [*_prior_posterior_table(ds), ""]
+    return lines + _checks_markdown(record) + _not_used_markdown(record)
+
+
+def _prior_posterior_table(ds: xr.Dataset) -> list[str]:
+    """Each target's prior and posterior odds, with the posterior's interval."""
+    prior = {o.target: o for o in summaries.odds(summaries.prior_of(ds))}
+    rows = [
+        [
+            *_target_cells(o),
+            pct(prior[o.target].p_hit, decimals=1),
+            f"**{pct(o.p_hit, decimals=1)}**",
+            f"{pct(o.ci95[0], decimals=1)} to {pct(o.ci95[1], decimals=1)}",
         ]
-        lines += [
-            *_table(
-                [
-                    "target",
-                    "share of",
-                    "technology",
-                    "prior P(met)",
-                    "posterior P(met)",
-                    "95% interval (posterior)",
-                ],
-                rows,
-            ),
-            "",
-        ]
+        for o in summaries.odds(ds)
+    ]
+    header = ["target", "share of", "technology", "prior P(met)", "posterior P(met)"]
+    return table([*header, "95% interval (posterior)"], rows)
+
+
+def _checks_markdown(record: dict) -> list[str]:
+    """The predictive check: each observation against the prior and posterior model."""
     rows = []
     for c in record["checks"]:
         post = c.get("posterior")
@@ -158,42 +183,35 @@ def calibration_markdown(ds: xr.Dataset) -> list[str]:
                 f"{post['pit']:.3f}" if post else "-",
             ]
         )
-    lines += [
+    header = ["observation", "value", "sd used", "status", "prior model", "prior PIT"]
+    return [
         "Predictive check: each observation against the model's value of what it measures "
         "(median and 5-95% of draws). PIT is the predictive probability of a value at or below "
         "the observation (observation uncertainty included): near 0 or 1 the model does not "
         "expect it. Used observations weight the draws, so their posterior check is "
         "optimistic; held-out ones test a forecast.",
         "",
-        *_table(
-            [
-                "observation",
-                "value",
-                "sd used",
-                "status",
-                "prior model",
-                "prior PIT",
-                "posterior model",
-                "posterior PIT",
-            ],
-            rows,
-        ),
+        *table([*header, "posterior model", "posterior PIT"], rows),
         "",
     ]
+
+
+def _not_used_markdown(record: dict) -> list[str]:
+    """The observations the calibration did not use, grouped by series and reason."""
     unused: dict[tuple[str, str, str], list[str]] = {}
     for u in record["not_used"]:
         unused.setdefault((u["series"], u["status"], u.get("note", "")), []).append(u["date"])
-    if unused:
-        lines += ["Observations not used:", ""]
-        for (series, status, note), dates in unused.items():
-            why = status.replace("_", " ")
-            if note and not note.startswith(why):
-                why += f"; {note}"
-            elif note:
-                why = note
-            lines.append(f"- {series} ({', '.join(dates)}): {_md(why)}")
-        lines.append("")
-    return lines
+    if not unused:
+        return []
+    lines = ["Observations not used:", ""]
+    for (series, status, note), dates in unused.items():
+        why = status.replace("_", " ")
+        if note and not note.startswith(why):
+            why += f"; {note}"
+        elif note:
+            why = note
+        lines.append(f"- {series} ({', '.join(dates)}): {md(why)}")
+    return [*lines, ""]
 
 
 def _prior_row(p: dict) -> list[str]:
@@ -222,7 +240,7 @@ def assumptions_markdown(ds: xr.Dataset) -> list[str]:
         "Each draw samples every parameter from its prior; `central` is its value when "
         "uncertainty is off. Rates are per year.",
         "",
-        *_table(
+        *table(
             ["parameter", "prior", "central", "reason or source"], [_prior_row(p) for p in priors]
         ),
         "",
@@ -232,7 +250,7 @@ def assumptions_markdown(ds: xr.Dataset) -> list[str]:
         "Each lever acts, after its lag, on the channels listed, by the effect priors "
         "`lever.NAME.CHANNEL` above.",
         "",
-        *_table(
+        *table(
             ["lever", "intensity from year", "lag (years)", "acts on"],
             [_lever_row(lv) for lv in levers],
         ),
@@ -247,7 +265,7 @@ def sources_markdown() -> list[str]:
         lines.append(f"- `{name}`")
         for src, keys in cited.items():
             who = "all rows" if len(cited) == 1 else ", ".join(keys)
-            lines.append(f"  - {_md(src)} ({who})")
+            lines.append(f"  - {md(src)} ({who})")
     return lines
 
 
@@ -296,11 +314,7 @@ def render(ds: xr.Dataset, chart_files: list | None = None, *, files: dict | Non
         "## Charts",
         "",
     ]
-    if chart_files is None:
-        lines.append("Charts were not drawn for this run (`report=false`).")
-    else:
-        for c in chart_files:
-            lines += [f"### {c.title}", "", f"![{c.title}]({c.path})", "", c.caption, ""]
+    lines += chart_lines(chart_files, what="run")
     lines += [
         "",
         "## Key assumptions",
@@ -313,9 +327,7 @@ def render(ds: xr.Dataset, chart_files: list | None = None, *, files: dict | Non
         "",
         *sources_markdown(),
     ]
-    if files:
-        lines += ["", "## Files in this folder", ""]
-        lines += [f"- [`{name}`]({name}): {what}" for name, what in files.items()]
+    lines += file_lines(files)
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -346,160 +358,4 @@ def write_report(ds: xr.Dataset, folder: Path, *, charts: bool = True) -> Path:
     files = {k: v for k, v in RUN_FILES.items() if (folder / k).exists()}
     path = folder / "report.md"
     results.write_text(render(ds, chart_files, files=files), path)
-    return path
-
-
-# --------------------------------------------------------------------------------------------------
-# Comparison folders
-# --------------------------------------------------------------------------------------------------
-def _bn(yuan: float | None, *, sign: bool = False) -> str:
-    if yuan is None:
-        return "-"
-    return f"{yuan / 1e9:+,.0f}" if sign else f"{yuan / 1e9:,.0f}"
-
-
-def _pp(x: float) -> str:
-    """Percentage points, signed: ``0.075`` -> ``'+7.5'``; no ``'-0.0'``."""
-    text = f"{100 * x:+.1f}"
-    return "0.0" if text in ("+0.0", "-0.0") else text
-
-
-def comparison_markdown(comp: dict) -> list[str]:
-    """A comparison's scenarios, costs and paired changes in the odds, as Markdown lines."""
-    runs = comp["scenarios"]
-    lines = ["## Scenarios", ""]
-    cost_rows = []
-    for r in runs:
-        c = r["public_cost"]
-        years = sorted(c["yearly"]) if c else []
-        cost_rows.append(
-            [
-                f"`{r['scenario']}`" + (" (reference)" if r is runs[0] else ""),
-                r["title"],
-                _bn(c["total"]) if c else "-",
-                f"{_bn(c['total_low'])} to {_bn(c['total_high'])}" if c else "-",
-            ]
-        )
-    span = f" {years[0]}-{years[-1]}" if years else ""
-    lines += _table(
-        ["scenario", "title", f"public cost{span}, bn yuan", "at low / high unit costs"],
-        cost_rows,
-    )
-    lines += [
-        "",
-        "Public costs use assumed unit costs per lever (`costs:` in `conf/priors/default.yaml`; "
-        "no budget figure is in the shared data): the central value, and the totals at the low "
-        "and high ends of every unit-cost prior.",
-        "",
-        "## Paired changes in the odds",
-        "",
-        f"Each scenario against `{comp['reference']}`, {comp['draws']} draws, seed {comp['seed']}. "
-        f"Method: {comp['method']}.",
-        "",
-    ]
-    for j, t in enumerate(runs[0]["targets"]):
-        lines += [
-            f"### Above {pct(t['threshold'])} by end-{t['year']}: "
-            f"{label(t['metric'], METRIC_LABELS)}, {label(t['tech'], TECH_LABELS)}",
-            "",
-        ]
-        rows = []
-        for r in runs:
-            row = r["targets"][j]
-            lo, hi = row["ci95"]
-            odds = (
-                f"{pct(row['p_hit'], decimals=1)} ({pct(lo, decimals=1)} to {pct(hi, decimals=1)})"
-            )
-            if "p_hit_diff" not in row:
-                rows.append([f"`{r['scenario']}`", odds, "reference", "", "", ""])
-                continue
-            dlo, dhi = row["p_hit_diff_ci95"]
-            per = row.get("p_hit_diff_per_100bn_yuan")
-            rows.append(
-                [
-                    f"`{r['scenario']}`",
-                    odds,
-                    f"**{_pp(row['p_hit_diff'])}** ({_pp(dlo)} to {_pp(dhi)})",
-                    _pp(row["share_diff"]),
-                    _bn(row.get("extra_cost_yuan"), sign=True),
-                    f"{100 * per:+.2g}" if per is not None else "-",
-                ]
-            )
-        lines += _table(
-            [
-                "scenario",
-                "P(met) (95% interval)",
-                "change, pp (95% paired interval)",
-                "mean change in the share, pp",
-                f"extra cost to end-{t['year']}, bn yuan",
-                "pp per 100 bn yuan",
-            ],
-            rows,
-        )
-        lines.append("")
-    return lines
-
-
-def render_comparison(
-    comp: dict, chart_files: list | None = None, *, files: dict | None = None
-) -> str:
-    """The Markdown text of a comparison folder's report."""
-    ref = comp["scenarios"][0]
-    lines = [
-        f"# Scenario comparison against {ref['title']}",
-        "",
-        f"{len(comp['scenarios'])} scenarios run with the same {comp['draws']} draws (seed "
-        f"{comp['seed']}): draw i of every scenario shares its parameters and random streams, so "
-        "each change below is measured draw by draw.",
-        "",
-        *comparison_markdown(comp),
-        "## Charts",
-        "",
-    ]
-    if chart_files is None:
-        lines.append("Charts were not drawn for this comparison (`report=false`).")
-    else:
-        for c in chart_files:
-            lines += [f"### {c.title}", "", f"![{c.title}]({c.path})", "", c.caption, ""]
-    if files:
-        lines += ["", "## Files in this folder", ""]
-        lines += [f"- [`{name}`]({name}): {what}" for name, what in files.items()]
-    return "\n".join(lines).rstrip() + "\n"
-
-
-def write_comparison_report(comp: dict, folder: Path, *, charts: bool = True) -> Path:
-    """Write ``report.md`` (and, with ``charts``, the PNGs it links) into a comparison folder.
-
-    Parameters
-    ----------
-    comp : dict
-        The comparison (:func:`sim.comparison.compare`, as in ``comparison.json``).
-    folder : Path
-        The comparison folder (exists; holds ``NAME/results.nc`` per scenario).
-    charts : bool
-        Draw the odds-comparison and cost-against-odds charts into ``folder/charts/``. False
-        writes the text only and never imports matplotlib.
-
-    Returns
-    -------
-    Path
-        The report's path.
-    """
-    folder = Path(folder)
-    chart_files = None
-    if charts:
-        from sim.report.figures import save_comparison_charts
-
-        chart_files = save_comparison_charts(comp, folder)
-    files = {
-        "comparison.json": "the comparison as data (odds, paired changes, costs)",
-        "config.yaml": RUN_FILES["config.yaml"],
-    }
-    for r in comp["scenarios"]:
-        name = r["scenario"]
-        files[f"{name}/results.nc"] = f"every draw's results of `{name}`"
-        files[f"{name}/summary.json"] = f"the odds table of `{name}` as data"
-    files = {k: v for k, v in files.items() if (folder / k).exists()}
-    path = folder / "report.md"
-    results.write_text(render_comparison(comp, chart_files, files=files), path)
     return path

@@ -1,4 +1,4 @@
-"""The run report's chart files: multi-panel figures of :mod:`sim.report.charts`, saved as PNG.
+"""The report's chart files: multi-panel figures of :mod:`sim.report.charts`, saved as PNG.
 
 Figures are built on :class:`matplotlib.figure.Figure` directly (not pyplot), so saving them
 needs no display and leaves any interactive session's figures alone.
@@ -15,9 +15,11 @@ import matplotlib as mpl
 import xarray as xr
 from matplotlib.figure import Figure
 
-from sim.report import charts, stats
+from sim import results
+from sim.comparison import Comparison
+from sim.report import charts, summaries
 from sim.report.style import RC
-from sim.spec import METRICS
+from sim.vocab import METRICS
 
 
 @dataclass(frozen=True)
@@ -53,24 +55,34 @@ def save_charts(ds: xr.Dataset, folder: Path) -> list[ChartFile]:
     """Draw the report's charts of ``ds`` into ``folder/charts/``; return them in report order."""
     out = Path(folder) / "charts"
     out.mkdir(parents=True, exist_ok=True)
-    metrics = [m for m in METRICS if m in ds["metric"].values]
-    years = [int(y) for y in ds["year"].values]
-    firm_metrics = [m for m in ("firms", "firm_employment") if m in metrics]
-    specs = [
-        (
-            "odds.png",
-            "Odds of meeting each target",
-            "Dot: share of draws in which the target is met; bar: its 95% Wilson interval "
-            "(how sure we are of that share given the number of draws, not the spread of "
-            "outcomes). Rows are the four readings of 'penetration'."
-            + (
-                " Draws are weighted by the observations (posterior odds), here and in the "
-                "charts below."
-                if stats.draw_weights(ds) is not None
-                else ""
-            ),
-            lambda: _grid(lambda ax: charts.odds_chart(ds, ax=ax), [{}], ncols=1, panel=(8.0, 5.0)),
+    specs = [_odds_spec(ds), *_adoption_specs(ds), *_map_specs(ds)]
+    if "calibration" in ds.attrs:
+        specs[1:1] = _calibration_specs(ds)
+    return _save_all(specs, out)
+
+
+def _odds_spec(ds: xr.Dataset) -> tuple:
+    weighted = results.weights_of(ds) is not None
+    return (
+        "odds.png",
+        "Odds of meeting each target",
+        "Dot: share of draws in which the target is met; bar: its 95% Wilson interval "
+        "(how sure we are of that share given the number of draws, not the spread of "
+        "outcomes). Rows are the four readings of 'penetration'."
+        + (
+            " Draws are weighted by the observations (posterior odds), here and in the "
+            "charts below."
+            if weighted
+            else ""
         ),
+        lambda: _grid(lambda ax: charts.odds_chart(ds, ax=ax), [{}], ncols=1, panel=(8.0, 5.0)),
+    )
+
+
+def _adoption_specs(ds: xr.Dataset) -> list[tuple]:
+    """Fan charts of every metric (both technologies together, then apart) and crossing years."""
+    panels = [{"metric": m} for m in METRICS if m in ds["metric"].values]
+    return [
         (
             "fan_any.png",
             "Adoption over time (terminal or agent)",
@@ -78,7 +90,7 @@ def save_charts(ds: xr.Dataset, folder: Path) -> list[ChartFile]:
             "Diamonds: the targets.",
             lambda: _grid(
                 lambda ax, metric: charts.fan_chart(ds, metric=metric, tech="any", ax=ax),
-                [{"metric": m} for m in metrics],
+                panels,
                 ncols=2,
                 panel=(6.0, 3.8),
             ),
@@ -91,7 +103,7 @@ def save_charts(ds: xr.Dataset, folder: Path) -> list[ChartFile]:
                 lambda ax, metric: charts.fan_chart(
                     ds, metric=metric, tech=["terminal", "agent"], ax=ax
                 ),
-                [{"metric": m} for m in metrics],
+                panels,
                 ncols=2,
                 panel=(6.0, 3.8),
             ),
@@ -103,11 +115,19 @@ def save_charts(ds: xr.Dataset, folder: Path) -> list[ChartFile]:
             "year; hatched bar: not within the horizon. Dashed line: the target's deadline.",
             lambda: _grid(
                 lambda ax, metric: charts.crossing_year_chart(ds, metric=metric, ax=ax),
-                [{"metric": m} for m in metrics],
+                panels,
                 ncols=2,
                 panel=(6.0, 3.8),
             ),
         ),
+    ]
+
+
+def _map_specs(ds: xr.Dataset) -> list[tuple]:
+    """The province map at each target year and, for firm metrics, the sector heatmap."""
+    years = [int(y) for y in ds["year"].values]
+    firm_metrics = [m for m in ("firms", "firm_employment") if m in ds["metric"].values]
+    specs = [
         (
             "provinces.png",
             "Provinces: median share of all people at each target year",
@@ -136,9 +156,7 @@ def save_charts(ds: xr.Dataset, folder: Path) -> list[ChartFile]:
                 ),
             )
         )
-    if "calibration" in ds.attrs:
-        specs[1:1] = _calibration_specs(ds)
-    return _save_all(specs, out)
+    return specs
 
 
 def _save_all(specs: list[tuple], out: Path) -> list[ChartFile]:
@@ -153,8 +171,8 @@ def _save_all(specs: list[tuple], out: Path) -> list[ChartFile]:
 def _calibration_specs(ds: xr.Dataset) -> list[tuple]:
     """The two calibration charts of a calibrated run: prior against posterior odds, and the
     model against the observations (one panel per model output observed)."""
-    ok = stats.calibration_record(ds)["status"] == "ok"
-    outputs = stats.checked_outputs(ds)
+    ok = summaries.calibration_record(ds)["status"] == "ok"
+    outputs = summaries.checked_outputs(ds)
     odds_caption = (
         "Hollow grey: prior odds (every draw counts equally); filled blue: posterior odds "
         "(draws weighted by how well they reproduce the observations). Bars: 95% intervals "
@@ -199,23 +217,23 @@ def _calibration_specs(ds: xr.Dataset) -> list[tuple]:
     return specs
 
 
-def _target_order(comp: dict) -> tuple[list[int], int]:
+def _target_order(comp: Comparison) -> tuple[list[int], int]:
     """Indices of the comparison's targets, metric by metric (rows) and year by year (columns);
     and the number of columns."""
-    rows = comp["scenarios"][0]["targets"]
+    targets = comp.targets
     order = sorted(
-        range(len(rows)),
+        range(len(targets)),
         key=lambda j: (
-            METRICS.index(rows[j]["metric"]) if rows[j]["metric"] in METRICS else len(METRICS),
-            rows[j]["tech"],
-            rows[j]["year"],
-            rows[j]["threshold"],
+            METRICS.index(targets[j].metric) if targets[j].metric in METRICS else len(METRICS),
+            targets[j].tech,
+            targets[j].year,
+            targets[j].threshold,
         ),
     )
-    return order, max(1, len({(r["year"], r["threshold"]) for r in rows}))
+    return order, max(1, len({(t.year, t.threshold) for t in targets}))
 
 
-def _cost_figure(comp: dict) -> Figure:
+def _cost_figure(comp: Comparison) -> Figure:
     order, ncols = _target_order(comp)
     fig = _grid(
         lambda ax, j: charts.cost_odds_chart(comp, target=j, legend=False, ax=ax),
@@ -238,11 +256,11 @@ def _cost_figure(comp: dict) -> Figure:
     return fig
 
 
-def save_comparison_charts(comp: dict, folder: Path) -> list[ChartFile]:
+def save_comparison_charts(comp: Comparison, folder: Path) -> list[ChartFile]:
     """Draw a comparison's charts into ``folder/charts/``; return them in report order."""
     out = Path(folder) / "charts"
     out.mkdir(parents=True, exist_ok=True)
-    n = len(comp["scenarios"])
+    n = len(comp.scenarios)
     specs = [
         (
             "odds_comparison.png",
@@ -252,14 +270,14 @@ def save_comparison_charts(comp: dict, folder: Path) -> list[ChartFile]:
             "differences are measured more precisely than these separate intervals suggest: "
             "see the paired changes in the table and the next chart.",
             lambda: _grid(
-                lambda ax: charts.odds_chart(comp, ax=ax),
+                lambda ax: charts.comparison_odds_chart(comp, ax=ax),
                 [{}],
                 ncols=1,
                 panel=(8.5, max(5.0, 2.5 + 0.8 * n)),
             ),
         ),
     ]
-    if all("extra_cost_yuan" in r["targets"][0] for r in comp["scenarios"][1:]):
+    if comp.has_costs:
         specs.append(
             (
                 "cost_vs_odds.png",

@@ -152,12 +152,31 @@ def pct(x: float, *, decimals: int = 0) -> str:
     return "n/a" if x != x else f"{100 * x:.{decimals}f}%"
 
 
+def pp(x: float, *, decimals: int = 1) -> str:
+    """A change in a share as signed percentage points, zero unsigned: ``0.075`` -> ``'+7.5'``,
+    ``-0.0001`` -> ``'0.0'``."""
+    text = f"{100 * x:+.{decimals}f}"
+    return f"{0:.{decimals}f}" if float(text) == 0 else text
+
+
 def percent_axis(ax: Axes, which: str = "y", *, decimals: int = 0) -> None:
     """Label an axis holding shares in [0, 1] as percentages."""
     from matplotlib.ticker import PercentFormatter
 
     axis = ax.yaxis if which == "y" else ax.xaxis
     axis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=decimals))
+
+
+def year_axis(ax: Axes) -> None:
+    """Label a time axis by year, each year's name in the middle of its span."""
+    import matplotlib.dates as mdates
+    from matplotlib.ticker import NullFormatter
+
+    ax.xaxis.set_major_locator(mdates.YearLocator())
+    ax.xaxis.set_major_formatter(NullFormatter())
+    ax.xaxis.set_minor_locator(mdates.MonthLocator(bymonth=7, bymonthday=1))
+    ax.xaxis.set_minor_formatter(mdates.DateFormatter("%Y"))
+    ax.tick_params(axis="x", which="minor", length=0)
 
 
 def styled(figsize: tuple[float, float]) -> Callable:

@@ -3,7 +3,8 @@
 Each province is one equal tile at ``(row, col)``, row 0 at the top. The grid was drawn for this
 project from the provinces' approximate centroids so that neighbours stay neighbours where a square
 grid allows (Hebei around Beijing and Tianjin, the Yangtze delta on the east coast, Tibet and
-Xinjiang in the west); tile area says nothing about a province's size or population.
+Xinjiang in the west); tile area says nothing about a province's size or population. The report's
+province map and the explorer both draw it.
 """
 
 from __future__ import annotations
@@ -47,3 +48,43 @@ TILE_LABELS: dict[str, str] = {
     "InnerMongolia": "Inner\nMongolia",
     "Heilongjiang": "Heilong-\njiang",
 }
+
+#: ISO 3166-2:CN code of each province, for tiles too small for a name.
+CODES: dict[str, str] = {
+    "Heilongjiang": "HL",
+    "InnerMongolia": "NM",
+    "Beijing": "BJ",
+    "Liaoning": "LN",
+    "Jilin": "JL",
+    "Xinjiang": "XJ",
+    "Gansu": "GS",
+    "Ningxia": "NX",
+    "Shanxi": "SX",
+    "Hebei": "HE",
+    "Tianjin": "TJ",
+    "Tibet": "XZ",
+    "Qinghai": "QH",
+    "Shaanxi": "SN",
+    "Henan": "HA",
+    "Shandong": "SD",
+    "Sichuan": "SC",
+    "Chongqing": "CQ",
+    "Hubei": "HB",
+    "Anhui": "AH",
+    "Jiangsu": "JS",
+    "Shanghai": "SH",
+    "Yunnan": "YN",
+    "Guizhou": "GZ",
+    "Hunan": "HN",
+    "Jiangxi": "JX",
+    "Zhejiang": "ZJ",
+    "Guangxi": "GX",
+    "Guangdong": "GD",
+    "Fujian": "FJ",
+    "Hainan": "HI",
+}
+
+
+def grid_shape() -> tuple[int, int]:
+    """Rows and columns of the tile grid."""
+    return max(r for r, _ in TILES.values()) + 1, max(c for _, c in TILES.values()) + 1

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from sim.spec import evaluation as ev
 from sim.spec import sections as sec
 from sim.spec.model import Spec
 from sim.spec.reader import Reader, load_tables
@@ -19,6 +20,7 @@ TOP_KEYS = (
     "mc",
     "time",
     "rules",
+    "primary",
     "targets",
     "population",
     "levers",
@@ -84,7 +86,8 @@ def build_spec(
         start=time.start,
     )
     costs = sec.validate_costs(pr, praw.get("costs"), overlay=overlay)
-    targets = sec.validate_targets(reader("targets"), cfg.get("targets"), time)
+    primary = ev.validate_primary(reader("primary"), cfg.get("primary"))
+    targets = ev.validate_targets(reader("targets"), cfg.get("targets"), time, primary)
     return Spec(
         scenario=overlay.scenario,
         population=population,
@@ -95,10 +98,11 @@ def build_spec(
         mc=mc,
         time=time,
         targets=targets,
+        primary=primary,
         programmes=programmes,
         shocks=shocks,
         costs=costs,
-        calibration=sec.validate_calibration(reader("calibration"), cfg.get("calibration")),
+        calibration=ev.validate_calibration(reader("calibration"), cfg.get("calibration")),
         report=sec.validate_report(reader("report"), cfg.get("report", True)),
         engine=engine,
     )

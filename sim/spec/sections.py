@@ -12,13 +12,10 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
-from sim import observations
 from sim.rules import ADOPTION_RULES, rule_parameters
 from sim.spec.model import (
-    CalibrationSpec,
     Costs,
     Lever,
     MCSpec,
@@ -27,7 +24,6 @@ from sim.spec.model import (
     RuleSpec,
     Shock,
     SizeClass,
-    Target,
     TimeSpec,
 )
 from sim.spec.reader import (
@@ -45,19 +41,15 @@ from sim.spec.reader import (
 from sim.spec.scenario import Overlay
 from sim.vocab import (
     BACKENDS,
-    CALIBRATION_METHODS,
     CHANNELS,
     ENGINES,
     KEEP,
     LEVERS,
-    LIKELIHOODS,
-    METRICS,
     POPULATION_KINDS,
     SAMPLING_METHODS,
     SHOCK_PARAMS,
     SHOCKS,
     SIZE_CLASSES,
-    TECH_COORDS,
     TECHS,
     UNCERTAINTY_MODES,
     ConfigError,
@@ -485,59 +477,3 @@ def validate_costs(pr: Reader, raw: Any, *, overlay: Overlay) -> Costs:
         check_support(r, k, p, 0.0, 1.0 if k == "people_share" else math.inf)
         values[k] = replace(p, name=f"cost.{k}")
     return Costs(unit=tuple(values[k] for k in LEVERS), people_share=values["people_share"].central)
-
-
-def validate_targets(r: Reader, raw: Any, time: TimeSpec) -> tuple[Target, ...]:
-    """The targets whose odds are reported, each ending within the simulated months."""
-    if not isinstance(raw, Sequence) or isinstance(raw, str) or not raw:
-        raise r.fail("", "expected a non-empty list of {year, threshold, metric, tech}")
-    targets = []
-    for i, t in enumerate(raw):
-        tm = r.mapping(t, f"[{i}]")
-        r.known(tm, ("year", "threshold", "metric", "tech"), f"[{i}]")
-        year = int(
-            r.number(tm.get("year"), f"[{i}].year", time.start[0], time.end[0], integer=True)
-        )
-        if time.step_of_year_end(year) > time.n_steps:
-            raise r.fail(f"[{i}].year", f"{year} ends after time.end; extend time.end")
-        targets.append(
-            Target(
-                year=year,
-                threshold=r.number(tm.get("threshold"), f"[{i}].threshold", 0.0, 1.0),
-                metric=r.choice(tm.get("metric"), METRICS, f"[{i}].metric"),
-                tech=r.choice(tm.get("tech"), TECH_COORDS, f"[{i}].tech"),
-            )
-        )
-    return tuple(targets)
-
-
-def validate_calibration(r: Reader, raw: Any) -> CalibrationSpec:
-    """Validate the ``calibration`` section and read its observations file."""
-    m = r.mapping(raw, "")
-    keys = ("method", "observations", "series", "until", "likelihood", "df", "sd_scale")
-    r.known(m, (*keys, "discrepancy_sd", "ess_min"))
-    method = r.choice(m.get("method", "none"), CALIBRATION_METHODS, "method")
-    path = m.get("observations")
-    if method == "none":
-        if path is not None:
-            raise r.fail("observations", "calibration is off; add calibration=observed to use it")
-        return CalibrationSpec()
-    if path is not None and not isinstance(path, str):
-        raise r.fail("observations", f"expected a path to a CSV file or null, got {path!r}")
-    path = None if path is None else str(Path(path).expanduser().resolve())
-    obs = observations.load(path)
-    known = sorted({o.series for o in obs if o.mapped})
-    series = r.names(m.get("series"), known, "series")
-    until = m.get("until")
-    return CalibrationSpec(
-        method=method,
-        observations=obs,
-        source=path or observations.SHIPPED,
-        series=series,
-        until=None if until is None else r.month(until, "until"),
-        likelihood=r.choice(m.get("likelihood", "normal"), LIKELIHOODS, "likelihood"),
-        df=r.number(m.get("df", 4.0), "df", 0.0, 1000.0, lo_open=True),
-        sd_scale=r.number(m.get("sd_scale", 1.0), "sd_scale", 0.0, 100.0, lo_open=True),
-        discrepancy_sd=r.number(m.get("discrepancy_sd", 0.0), "discrepancy_sd", 0.0, 1.0),
-        ess_min=r.number(m.get("ess_min", 100.0), "ess_min", 1.0),
-    )

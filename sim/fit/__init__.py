@@ -32,19 +32,16 @@ References
 
 from __future__ import annotations
 
-import argparse
-import csv
-import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Literal, NoReturn
+from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.stats import qmc
 
 from sim.rules import ai_share_of_new_devices, bass_share
+from sim.streams import fit_noise_rng, fit_rng
 
 Model = Literal["bass", "logistic", "gompertz"]
 MODELS: tuple[str, ...] = ("bass", "logistic", "gompertz")
@@ -235,7 +232,7 @@ class CurveFit:
         """
         f = self.curves(t_new)
         if noise:
-            rng = np.random.default_rng(np.random.SeedSequence(self.seed, spawn_key=(1,)))
+            rng = fit_noise_rng(self.seed)
             if sd is not None:
                 s = np.full((f.shape[0], 1), sd)
             elif self.sd is None:
@@ -338,7 +335,7 @@ def fit_curve(
         inside = np.all((u > 0.0) & (u < 1.0), axis=1) & np.isfinite(ll)
         return np.where(inside, ll, -np.inf)
 
-    rng = np.random.default_rng(np.random.SeedSequence(seed))
+    rng = fit_rng(seed)
     # Start: the walkers are the best points of a Sobol' sample of the prior, so none starts
     # stranded in a region of negligible posterior mass (such a walker biases the tails).
     u0 = qmc.Sobol(d, scramble=True, rng=rng).random_base2(14)
@@ -404,188 +401,20 @@ def stretch_sample(
     return np.concatenate(kept), accepted / (n_steps * n_walkers)
 
 
-# --------------------------------------------------------------------------------------------------
-# Command line
-# --------------------------------------------------------------------------------------------------
-def decimal_year(date: str) -> float:
-    """Decimal year at the end of day ``date`` (``YYYY-MM-DD``): 2024-12-31 -> 2025.0."""
-    end = np.datetime64(date, "D") + np.timedelta64(1, "D")
-    year = end.astype("datetime64[Y]")
-    start = year.astype("datetime64[D]")
-    days = (year + np.timedelta64(1, "Y")).astype("datetime64[D]") - start
-    return float(year.astype(np.int64) + 1970 + (end - start) / days)
+from sim.fit.series import YEARS, InputError, decimal_year, read_date, read_series  # noqa: E402
 
-
-class InputError(ValueError):
-    """A problem with the analyst's file or options, reported in one line."""
-
-
-#: Decimal years a series may be dated in, and predictions asked for.
-YEARS = (1900.0, 2200.0)
-
-
-def read_series(
-    path: Path, *, series: str | None = None, until: str | None = None
-) -> tuple[NDArray, NDArray, NDArray | None]:
-    """Read ``t, y, sd`` (sd None when absent) from a CSV with ``date,value[,uncertainty]``
-    (observations format, optionally several ``series``) or ``t,y[,sd]`` columns.
-
-    Every value must be a finite number (a date ``YYYY-MM-DD`` in a date column) with ``t`` in
-    :data:`YEARS`; a UTF-8 byte-order mark is allowed. Raises :class:`InputError` naming the file,
-    the line and the column otherwise.
-    """
-    if not path.is_file():
-        raise InputError(f"{path}: file not found")
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as f:
-            table = list(csv.reader(f))
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: not UTF-8 text (byte offset {exc.start})") from None
-    except (OSError, csv.Error) as exc:
-        raise InputError(f"{path}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
-    if len(table) < 2:
-        raise InputError(f"{path}: no rows")
-    header = [h.strip() for h in table[0]]
-    cols = set(header)
-    if {"date", "value"} <= cols:
-        t_col, y_col, sd_col = "date", "value", "uncertainty"
-    elif {"t", "y"} <= cols:
-        t_col, y_col, sd_col = "t", "y", "sd"
-    else:
-        raise InputError(f"{path}: expected columns date,value[,uncertainty] or t,y[,sd]")
-    rows = []
-    for line, raw in enumerate(table[1:], start=2):
-        if not any(c.strip() for c in raw):
-            continue
-        if len(raw) != len(header):
-            raise InputError(f"{path}: line {line}: {len(raw)} fields for {len(header)} columns")
-        rows.append((line, {h: v.strip() for h, v in zip(header, raw, strict=True)}))
-    if "series" in cols:
-        names = sorted({r["series"] for _, r in rows})
-        if series is None and len(names) > 1:
-            raise InputError(
-                f"{path}: several series; choose one with --series: {', '.join(names)}"
-            )
-        if series is not None:
-            if series not in names:
-                raise InputError(
-                    f"{path}: --series {series!r} not found; allowed: {', '.join(names)}"
-                )
-            rows = [(i, r) for i, r in rows if r["series"] == series]
-    elif series is not None:
-        raise InputError(f"{path}: --series given but the file has no series column")
-    if until is not None:
-        if t_col != "date":
-            raise InputError(f"{path}: --until needs a date column")
-        end = read_date(until, "--until")
-        rows = [(i, r) for i, r in rows if read_date(r["date"], f"{path}: line {i}: date") <= end]
-    if not rows:
-        raise InputError(f"{path}: no rows to fit")
-    t, y, sd = [], [], []
-    for i, r in rows:
-        at = f"{path}: line {i}"
-        t.append(
-            read_date(r[t_col], f"{at}: date") if t_col == "date" else _number(r[t_col], f"{at}: t")
-        )
-        if not YEARS[0] <= t[-1] <= YEARS[1]:
-            raise InputError(f"{at}: {t_col} {r[t_col]}: allowed: years {YEARS[0]:g}-{YEARS[1]:g}")
-        y.append(_number(r[y_col], f"{at}: {y_col}"))
-        if sd_col in cols:
-            sd.append(_number(r[sd_col], f"{at}: {sd_col}"))
-    t, y = np.array(t), np.array(y)
-    order = np.argsort(t)
-    return t[order], y[order], np.array(sd)[order] if sd_col in cols else None
-
-
-def read_date(text: str, what: str) -> float:
-    """A ``YYYY-MM-DD`` date as a decimal year (:func:`decimal_year`), or :class:`InputError`."""
-    try:
-        day = np.datetime64(text.strip(), "D")
-        if str(day) != text.strip():
-            raise ValueError
-        year = decimal_year(text.strip())
-    except ValueError:
-        raise InputError(f"{what}: {text!r} is not a date written YYYY-MM-DD") from None
-    if not YEARS[0] <= year <= YEARS[1]:
-        raise InputError(f"{what}: {text!r}: allowed: years {YEARS[0]:g}-{YEARS[1]:g}")
-    return year
-
-
-def _number(text: str, what: str) -> float:
-    """A finite number, or :class:`InputError` naming ``what``."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise InputError(f"{what}: {text!r} is not a number") from None
-    if not np.isfinite(value):
-        raise InputError(f"{what}: {text!r}: expected a finite number")
-    return value
-
-
-def format_fit(fit: CurveFit, t_new: NDArray, level: float) -> str:
-    """Parameters and predictions of a fit as plain-text tables."""
-    pct = f"{level:.0%}"
-    lines = [
-        f"{fit.model} fit to {fit.t.size} points; posterior from {fit.samples.shape[0]} draws "
-        f"(acceptance {fit.acceptance:.2f}); {pct} intervals",
-        f"{'parameter':<10} {'median':>10} {'lower':>10} {'upper':>10}",
-    ]
-    med, ci = fit.params, fit.interval(level)
-    for n in fit.names:
-        lines.append(f"{n:<10} {med[n]:>10.4g} {ci[n][0]:>10.4g} {ci[n][1]:>10.4g}")
-    m, lo, hi = fit.predict(t_new, level)
-    observed = dict(zip(np.round(fit.t, 6), fit.y, strict=True))
-    lines.append(f"{'t':>9} {'observed':>9} {'median':>8} {'lower':>8} {'upper':>8}")
-    for ti, a, b, c in zip(t_new, m, lo, hi, strict=True):
-        obs = observed.get(round(float(ti), 6))
-        o = f"{obs:>9.3f}" if obs is not None else f"{'':>9}"
-        lines.append(f"{ti:>9.3f} {o} {a:>8.3f} {b:>8.3f} {c:>8.3f}")
-    _, lo, hi = fit.predict(fit.t, level)
-    outside = int(np.sum((fit.y < lo) | (fit.y > hi)))
-    if outside > (1 - level) * fit.t.size:
-        lines.append(
-            f"warning: {outside} of {fit.t.size} observed points fall outside their {pct} "
-            f"predictive interval: the {fit.model} curve does not describe this series well"
-        )
-    return "\n".join(lines)
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse, but a bad option is one line (no usage block), exit status 2."""
-
-    def error(self, message: str) -> NoReturn:
-        print(f"sim.fit: error: {message} (see --help)", file=sys.stderr)
-        sys.exit(2)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m sim.fit``: fit a curve to a CSV series and print parameters and predictions."""
-    ap = _Parser(prog="python -m sim.fit", description=main.__doc__)
-    ap.add_argument("file", type=Path, help="CSV: date,value[,uncertainty][,series] or t,y[,sd]")
-    ap.add_argument("--model", choices=MODELS, default="bass")
-    ap.add_argument("--level", type=float, default=0.9, help="interval probability (0.9)")
-    ap.add_argument("--series", help="series to fit, in a file with a series column")
-    ap.add_argument("--until", help="use only rows dated up to YYYY-MM-DD (a backtest)")
-    ap.add_argument("--at", type=float, nargs="*", help="decimal years to predict at")
-    ap.add_argument("--seed", type=int, default=0)
-    args = ap.parse_args(argv)
-    try:
-        if not 0.0 < args.level < 1.0:
-            raise InputError(f"--level {args.level}: allowed: between 0 and 1")
-        for at in args.at or ():
-            if not YEARS[0] <= at <= YEARS[1]:  # nan fails too
-                raise InputError(f"--at {at}: allowed: decimal years {YEARS[0]:g}-{YEARS[1]:g}")
-        t, y, sd = read_series(args.file, series=args.series, until=args.until)
-        if not np.all((y >= 0.0) & (y <= 1.0)):
-            raise InputError(f"{args.file}: the values must be shares in [0, 1]")
-        fit = fit_curve(t, y, args.model, sd=sd, seed=args.seed)
-    except (InputError, ValueError) as exc:
-        print(f"sim.fit: error: {exc}", file=sys.stderr)
-        return 2
-    at = np.array(args.at) if args.at else np.arange(np.floor(t.max()) + 1, np.floor(t.max()) + 7)
-    print(format_fit(fit, np.unique(np.concatenate([t, at])), args.level))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+__all__ = [
+    "MODELS",
+    "PRIORS",
+    "YEARS",
+    "CurveFit",
+    "InputError",
+    "bass_curve",
+    "decimal_year",
+    "fit_curve",
+    "gompertz_share",
+    "logistic_share",
+    "read_date",
+    "read_series",
+    "stretch_sample",
+]

@@ -1,107 +1,32 @@
 """Summaries that charts and the run report draw: weighted over draws when the Dataset says so.
 
 A results Dataset may carry a draw weight ``weight`` (draw) (importance weights of a calibrated
-posterior, for example). Every function here uses it when present and treats draws as equally
-likely when it is absent, so the same chart shows prior and posterior runs. Nothing here imports
-matplotlib: the report writes its tables from these functions even when it draws no charts.
+posterior, for example). Every function here counts the draws by :func:`sim.results.weights_of`,
+equally when there are none, so the same chart shows prior and posterior runs. The statistics
+themselves are :mod:`sim.stats`'s. Nothing here imports matplotlib: the report writes its tables
+from these functions even when it draws no charts.
 """
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import xarray as xr
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import NDArray
 
-from sim import calibration, observations
+from sim import calibration, observations, results
 from sim.spec import ConfigError, Target
-from sim.targets import evaluate, wilson_interval_ess
+from sim.stats import Odds, weighted_quantile
+from sim.targets import evaluate
 
 
-def draw_weights(ds: xr.Dataset) -> NDArray[np.float64] | None:
-    """Normalised draw weights of ``ds``, shape (n_draws,), or None when draws are equally likely.
-
-    A calibration that refused its posterior (too few effective draws) still stores its weights,
-    but they are not a posterior to report: such a run counts every draw equally, as its
-    ``summary.json`` does.
-
-    Raises
-    ------
-    ValueError
-        If ``weight`` is negative, not finite, or sums to zero.
-    """
-    if "weight" not in ds:
-        return None
-    record = calibration.status(ds)
-    if record is not None and record["status"] != "ok":
-        return None
-    w = ds["weight"].transpose("draw").values.astype(np.float64)
-    if not np.all(np.isfinite(w)) or np.any(w < 0) or w.sum() <= 0:
-        raise ValueError("draw weights must be finite, non-negative and not all zero")
-    return w / w.sum()
-
-
-def effective_draws(w: NDArray[np.float64] | None, n: int) -> float:
-    """Kish's effective number of draws, ``1 / sum(w**2)`` for normalised ``w`` (``n`` if None).
-
-    References
-    ----------
-    .. [1] Kish, L. (1965). Survey Sampling. Wiley, section 11.7.
-    """
-    return float(n) if w is None else float(1.0 / np.sum(w**2))
-
-
-def quantile(
-    x: ArrayLike, q: ArrayLike, *, w: NDArray[np.float64] | None = None, axis: int = 0
-) -> NDArray[np.float64]:
-    """Quantiles ``q`` (in [0, 1]) of ``x`` along ``axis``, weighted by ``w`` when given.
-
-    NaNs are ignored. Without weights this is :func:`numpy.nanquantile` (linear method). With
-    weights, the empirical CDF is interpolated between the mid-points of each draw's weight, which
-    equals the unweighted linear method's median for equal weights and tends to the same values
-    as draws grow.
-
-    Parameters
-    ----------
-    x : array_like, shape (..., n_draws, ...)
-    q : array_like, shape (k,) or scalar
-    w : ndarray, shape (n_draws,), optional
-        Non-negative draw weights (need not be normalised).
-    axis : int
-        Axis of ``x`` holding the draws.
-
-    Returns
-    -------
-    ndarray
-        Shape ``q.shape + x.shape`` without ``axis``; NaN where every draw is NaN.
-    """
-    x = np.moveaxis(np.asarray(x, dtype=np.float64), axis, -1)
-    q = np.asarray(q, dtype=np.float64)
-    if w is None:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN group has no quantile
-            return np.nanquantile(x, q, axis=-1)
-    flat = x.reshape(-1, x.shape[-1])
-    out = np.full((flat.shape[0], q.size), np.nan)
-    for i, row in enumerate(flat):
-        ok = ~np.isnan(row) & (w > 0)
-        if not ok.any():
-            continue
-        order = np.argsort(row[ok])
-        v, wv = row[ok][order], w[ok][order]
-        cdf = (np.cumsum(wv) - 0.5 * wv) / wv.sum()
-        out[i] = np.interp(q.ravel(), cdf, v)
-    return np.moveaxis(out.reshape(*x.shape[:-1], q.size), -1, 0).reshape(*q.shape, *x.shape[:-1])
-
-
-def weighted_quantile(da: xr.DataArray, q: Sequence[float], ds: xr.Dataset) -> xr.DataArray:
-    """Quantiles over ``draw`` of ``da``, weighted by ``ds``'s draw weights; dim ``quantile``."""
-    w = draw_weights(ds)
+def draw_quantiles(da: xr.DataArray, q: Sequence[float], ds: xr.Dataset) -> xr.DataArray:
+    """Quantiles over ``draw`` of ``da``, weighted by ``ds``'s draw weights
+    (:func:`sim.results.weights_of`); dim ``quantile`` first, then ``da``'s other dims."""
     axis = da.dims.index("draw")
-    vals = quantile(da.values, q, w=w, axis=axis)
+    vals = weighted_quantile(da.values, q, weights=results.weights_of(ds), axis=axis)
     dims = ("quantile", *(d for d in da.dims if d != "draw"))
     coords = {d: da.coords[d] for d in dims[1:] if d in da.coords}
     out = xr.DataArray(vals, dims=dims, coords={"quantile": list(q), **coords})
@@ -111,54 +36,10 @@ def weighted_quantile(da: xr.DataArray, q: Sequence[float], ds: xr.Dataset) -> x
     return out
 
 
-def wilson(p: float, n: float, *, confidence: float = 0.95) -> tuple[float, float]:
-    """Wilson interval of a (possibly weighted) proportion ``p`` over ``n`` (effective) draws:
-    :func:`sim.targets.wilson_interval_ess`, the one formula the summary uses too."""
-    return wilson_interval_ess(p, n, confidence=confidence)
-
-
-@dataclass(frozen=True)
-class TargetOdds:
-    """Odds of one target in one run (weighted when the run carries draw weights).
-
-    Attributes
-    ----------
-    target : Target
-    p_hit : float
-        (Weighted) share of draws above the threshold at the end of the target year, in [0, 1].
-    ci95 : tuple of float
-        95% Wilson interval of ``p_hit`` over ``n_eff`` draws.
-    share_median, share_p05, share_p95 : float
-        Median and 5-95% band of the share at the end of the target year, in [0, 1].
-    n_eff : float
-        Draws counted (Kish's effective number when weighted).
-    """
-
-    target: Target
-    p_hit: float
-    ci95: tuple[float, float]
-    share_median: float
-    share_p05: float
-    share_p95: float
-    n_eff: float
-
-
-def odds(ds: xr.Dataset, targets: Sequence[Target] | None = None) -> list[TargetOdds]:
+def odds(ds: xr.Dataset, targets: Sequence[Target] | None = None) -> list[Odds]:
     """Odds of each target of ``ds`` (its recorded targets by default): :func:`sim.targets.evaluate`
     with the run's draw weights (none when calibration is off or refused)."""
-    w = draw_weights(ds)
-    return [
-        TargetOdds(
-            o.target,
-            o.p_hit,
-            o.ci95,
-            o.share_median,
-            o.share_p05,
-            o.share_p95,
-            effective_draws(w, o.n),
-        )
-        for o in evaluate(ds, None if targets is None else tuple(targets), weights=w)
-    ]
+    return evaluate(ds, targets, weights=results.weights_of(ds))
 
 
 def crossing_year(ds: xr.Dataset, threshold: float, *, metric: str, tech: str) -> xr.DataArray:
@@ -167,7 +48,7 @@ def crossing_year(ds: xr.Dataset, threshold: float, *, metric: str, tech: str) -
     The share is read at month ends; a draw already above the threshold in the start state gets
     the start state's year, and a draw that never exceeds it within the horizon gets NaN.
     """
-    share = ds["share"].sel(metric=metric, tech=tech).transpose("draw", "time")
+    share = results.share_path(ds, tech, metric)
     above = share.values > threshold
     years = ds["time"].dt.year.values.astype(np.float64)
     first = np.argmax(above, axis=1)
@@ -207,7 +88,7 @@ def calibration_record(ds: xr.Dataset) -> dict:
     ValueError
         If ``ds`` was not calibrated.
     """
-    record = calibration.status(ds)
+    record = results.calibration_of(ds)
     if record is None:
         raise ValueError("the run was not calibrated; run it with calibration=observed")
     return record
@@ -296,7 +177,7 @@ def model_path(
     (:func:`sim.calibration.predict` over a one-month period).
     """
     if output == "share":
-        return ds["share"].sel(tech=tech, metric=metric).transpose("draw", "time")
+        return results.share_path(ds, tech, metric)
     first = start or str(ds["time"].values[0])[:7]
     month = np.timedelta64(1, "M")
     months = np.arange(

@@ -1,7 +1,7 @@
 """Interactive explorer: the Mesa model in the browser, with the levers and key priors on sliders.
 
-Start it with ``make explore`` (or ``solara run sim/abm/app.py``) and open the address it prints.
-Move a slider, press Reset to rebuild the model with the new values, then Step or play.
+Start it with ``make explore`` (or ``solara run sim/ui/explorer.py``) and open the address it
+prints. Move a slider, press Reset to rebuild the model with the new values, then Step or play.
 Every other parameter is held at its prior's central value; the population is the national one
 with ``N_AGENTS`` agents, so a month takes a fraction of a second.
 
@@ -23,9 +23,9 @@ from matplotlib.patches import Rectangle
 from mesa.visualization import Slider, SolaraViz
 from numpy.typing import NDArray
 
-from sim.abm.model import AdoptionModel
+from sim.abm import AdoptionModel
 from sim.config import load_spec
-from sim.engine.core import layout
+from sim.drivers import layout
 from sim.population import build
 from sim.spec import LEVERS, METRICS, TECH_COORDS, Spec
 

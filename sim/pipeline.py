@@ -1,0 +1,103 @@
+"""One way through a run: simulate, calibrate, summarise and, given a folder, write.
+
+The command line (:mod:`sim.cli`) and the Python API (:mod:`sim.api`) both call these
+functions with validated :class:`~sim.spec.Spec` objects, so a run, or a comparison of runs, is
+calibrated and summarised the same way whichever edge started it. Nothing here knows Hydra.
+
+A run folder holds ``results.nc`` (:mod:`sim.results`), ``summary.json``
+(:func:`sim.targets.summarize`) and ``report.md``; a comparison folder holds one such folder
+per scenario (without its report), ``comparison.json`` (:func:`sim.comparison.compare`) and the
+comparison's ``report.md``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import xarray as xr
+
+from sim import calibration, comparison, results, targets
+from sim.engine import simulate, storage
+from sim.report import write_comparison_report, write_report
+from sim.spec import Spec
+
+
+def run_one(spec: Spec, *, folder: Path | None = None) -> tuple[xr.Dataset, dict]:
+    """Simulate ``spec``, weight its draws by the observations and summarise the odds.
+
+    Parameters
+    ----------
+    spec : Spec
+        A validated configuration (:func:`sim.config.load_spec`).
+    folder : Path, optional
+        Run folder (exists). Finished chunks are kept there while the draws run (a killed run
+        resumes with ``spec.mc.resume``); then ``results.nc``, ``summary.json`` and the run
+        report are written and the chunks removed. None: nothing is written.
+
+    Returns
+    -------
+    ds : Dataset
+        The results (:mod:`sim.results`), with ``weight`` when ``spec.calibration`` asks for it.
+    summary : dict
+        The ``summary.json`` content (:func:`sim.targets.summarize`).
+
+    Raises
+    ------
+    sim.spec.ConfigError
+        When ``folder`` holds chunks of another run, or a dask scheduler cannot be reached.
+    """
+    ds = calibration.calibrate(simulate(spec, folder=folder), spec.calibration)
+    summary = targets.summarize(ds)
+    if folder is not None:
+        _write(ds, summary, folder)
+        write_report(ds, folder, charts=spec.report)
+        storage.remove_chunks(folder)  # last: a run that fails before this can still resume
+    return ds, summary
+
+
+def run_comparison(
+    specs: Sequence[Spec], *, folder: Path | None = None
+) -> tuple[list[xr.Dataset], comparison.Comparison]:
+    """Run each of ``specs`` (:func:`run_one`) and compare each run with the first.
+
+    Parameters
+    ----------
+    specs : sequence of Spec
+        One configuration per scenario, the reference first, alike but for the scenario (same
+        seed and draws: common random numbers).
+    folder : Path, optional
+        Comparison folder (exists): each run's ``results.nc`` and ``summary.json`` go to
+        ``folder/SCENARIO/``, then ``comparison.json`` and the comparison report. None: nothing
+        is written.
+
+    Returns
+    -------
+    runs : list of Dataset
+        The results, in the order of ``specs``.
+    comp : Comparison
+        The comparison (:func:`sim.comparison.compare`); ``comp.to_dict()`` is
+        ``comparison.json``.
+    """
+    runs = []
+    for spec in specs:
+        ds, summary = run_one(spec)
+        if folder is not None:
+            sub = Path(folder) / spec.scenario.name
+            sub.mkdir(parents=True, exist_ok=True)
+            _write(ds, summary, sub)
+        runs.append(ds)
+    comp = comparison.compare(runs)
+    if folder is not None:
+        results.write_text(
+            json.dumps(comp.to_dict(), indent=2) + "\n", Path(folder) / "comparison.json"
+        )
+        write_comparison_report(comp, folder, charts=specs[0].report)
+    return runs, comp
+
+
+def _write(ds: xr.Dataset, summary: dict, folder: Path) -> None:
+    """Write ``results.nc`` and ``summary.json`` into ``folder`` (exists)."""
+    results.write(ds, Path(folder) / "results.nc")
+    results.write_text(json.dumps(summary, indent=2) + "\n", Path(folder) / "summary.json")

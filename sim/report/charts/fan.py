@@ -1,0 +1,126 @@
+"""Adoption over time: the fan chart of the national share, and the year targets are passed."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import xarray as xr
+from matplotlib.axes import Axes
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+
+from sim import results
+from sim.report import summaries
+from sim.report.style import (
+    METRIC_LABELS,
+    PALETTE,
+    TARGET_COLOR,
+    TECH_COLORS,
+    TECH_LABELS,
+    label,
+    pct,
+    percent_axis,
+    styled,
+    year_axis,
+)
+from sim.spec import Target
+
+
+@styled(figsize=(7.0, 4.2))
+def fan_chart(
+    ds: xr.Dataset,
+    *,
+    metric: str = "population",
+    tech: str | Sequence[str] = "any",
+    ax: Axes | None = None,
+) -> Axes:
+    """National adopted share over time: median, 50% and 90% bands, with the targets marked.
+
+    Parameters
+    ----------
+    ds : Dataset
+        Results with ``share`` (draw, time, tech, metric).
+    metric : str
+        Reading of "penetration": population, internet_users, firms or firm_employment.
+    tech : str or sequence of str
+        Technologies to draw (terminal, agent, any), each in its own colour.
+    ax : Axes, optional
+        Axes to draw on (new ones if None).
+
+    Returns
+    -------
+    Axes
+        Holds one median line per technology (label ``median: TECH``), two bands each, and one
+        marker per target of ``metric`` (line labelled ``target``).
+    """
+    techs = [tech] if isinstance(tech, str) else list(tech)
+    time = ds["time"].values
+    handles = []
+    for tn in techs:
+        path = results.share_path(ds, tn, metric)
+        v = summaries.draw_quantiles(path, [0.05, 0.25, 0.5, 0.75, 0.95], ds).values
+        c = TECH_COLORS.get(tn, PALETTE[len(handles) % len(PALETTE)])
+        ax.fill_between(time, v[0], v[4], color=c, alpha=0.15, linewidth=0)
+        ax.fill_between(time, v[1], v[3], color=c, alpha=0.35, linewidth=0)
+        ax.plot(time, v[2], color=c, linewidth=2.0, label=f"median: {tn}")
+        handles.append(Line2D([], [], color=c, linewidth=2.0, label=label(tn, TECH_LABELS)))
+    targets = [t for t in results.targets_of(ds) if t.metric == metric]
+    if targets:
+        handles.append(_mark_targets(ax, targets, techs))
+    grey = "#555555"
+    handles += [
+        Patch(color=grey, alpha=0.35, linewidth=0, label="middle 50% of draws"),
+        Patch(color=grey, alpha=0.15, linewidth=0, label="middle 90% of draws"),
+    ]
+    # Lower right stays clear: shares rise over time, so late years sit high on the chart.
+    ax.legend(handles=handles, loc="lower right", frameon=True, framealpha=0.85, edgecolor="none")
+    ax.set_ylim(0, 1)
+    # Years are labelled mid-span, so a target due at the end of 2027 sits at the end of "2027".
+    ax.set_xlim(time[0], time[-1] + np.timedelta64(45, "D"))
+    year_axis(ax)
+    percent_axis(ax)
+    ax.set_ylabel(f"adopted share of {label(metric, METRIC_LABELS)}")
+    what = label(techs[0], TECH_LABELS) if len(techs) == 1 else "AI terminals and AI agents"
+    ax.set_title(f"Share of {label(metric, METRIC_LABELS)} using {what}")
+    return ax
+
+
+def _mark_targets(ax: Axes, targets: Sequence[Target], techs: Sequence[str]) -> Line2D:
+    """A diamond and a note at each target; returns the legend's handle for them."""
+    (mark,) = ax.plot(
+        [results.year_end(t.year) for t in targets],
+        [t.threshold for t in targets],
+        linestyle="none",
+        marker="D",
+        markersize=7,
+        markerfacecolor="white",
+        markeredgecolor=TARGET_COLOR,
+        markeredgewidth=1.6,
+        zorder=5,
+        label="target",
+    )
+    for t in targets:
+        ax.annotate(
+            f"> {pct(t.threshold)} by end-{t.year}",
+            (results.year_end(t.year), t.threshold),
+            xytext=(-7, 7),
+            textcoords="offset points",
+            ha="right",
+            va="bottom",
+            fontsize=7.5,
+            color=TARGET_COLOR,
+            bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.85},
+            zorder=6,
+        )
+    other = sorted({t.tech for t in targets} - set(techs))
+    note = f" (set for {', '.join(label(o, TECH_LABELS) for o in other)})" if other else ""
+    style = {
+        "linestyle": "none",
+        "marker": mark.get_marker(),
+        "markersize": mark.get_markersize(),
+        "markerfacecolor": mark.get_markerfacecolor(),
+        "markeredgecolor": mark.get_markeredgecolor(),
+        "markeredgewidth": mark.get_markeredgewidth(),
+    }
+    return Line2D([], [], **style, label=f"target{note}")

@@ -1,0 +1,265 @@
+"""Statistics of Monte Carlo draws: odds of a target, intervals, weighted quantiles.
+
+Every function here takes plain arrays and treats draws as equally likely unless given weights
+(non-negative; they need not sum to 1). This module knows nothing of results files or of the
+model: :mod:`sim.targets` and the report read the draws and call these functions, so each formula
+is written once.
+
+References
+----------
+.. [1] Wilson, E. B. (1927). Probable inference, the law of succession, and statistical
+   inference. JASA 22(158), 209-212.
+.. [2] Kish, L. (1965). Survey Sampling. Wiley, section 11.7 (effective sample size).
+.. [3] Newcombe, R. G. (1998). Improved confidence intervals for the difference between
+   binomial proportions based on paired data. Statistics in Medicine 17(22), 2635-2650.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from scipy import special
+from scipy import stats as _scipy_stats
+
+#: Quantiles of the share band reported beside the odds: 5%, median, 95%.
+BAND = (0.05, 0.5, 0.95)
+
+
+class Threshold(Protocol):
+    """What odds are of: a share above ``threshold`` at the end of ``year`` (a
+    :class:`sim.spec.Target`)."""
+
+    @property
+    def year(self) -> int: ...
+
+    @property
+    def threshold(self) -> float: ...
+
+    @property
+    def metric(self) -> str: ...
+
+    @property
+    def primary(self) -> bool: ...
+
+    @property
+    def tech(self) -> str: ...
+
+
+def effective_sample_size(weights: ArrayLike) -> float:
+    """Kish's effective sample size ``(sum w)^2 / sum w^2`` of non-negative weights (0 when
+    every weight is 0); ``n`` for ``n`` equal weights."""
+    w = np.asarray(weights, dtype=np.float64)
+    total = w.sum()
+    return float(total**2 / np.sum(w**2)) if total > 0 else 0.0
+
+
+def weighted_quantile(
+    x: ArrayLike, q: ArrayLike, *, weights: ArrayLike | None = None, axis: int = 0
+) -> NDArray[np.float64]:
+    """Quantiles ``q`` (in [0, 1]) of the draws of ``x`` along ``axis``, weighted by ``weights``.
+
+    NaNs, and draws of zero weight, are ignored. Without weights this is
+    :func:`numpy.nanquantile` (linear method). With weights, the empirical CDF is interpolated
+    between the mid-points of each draw's weight (equal weights give the Hazen quantiles; the
+    median equals the unweighted one).
+
+    Parameters
+    ----------
+    x : array_like, shape (..., n_draws, ...)
+    q : array_like, shape (k,) or scalar
+    weights : array_like, shape (n_draws,), optional
+        Non-negative draw weights (need not be normalised).
+    axis : int
+        Axis of ``x`` holding the draws.
+
+    Returns
+    -------
+    ndarray
+        Shape ``q.shape + x.shape`` without ``axis``; NaN where no draw counts.
+    """
+    x = np.moveaxis(np.asarray(x, dtype=np.float64), axis, -1)
+    q = np.asarray(q, dtype=np.float64)
+    if weights is None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN group has no quantile
+            return np.nanquantile(x, q, axis=-1)
+    w = np.asarray(weights, dtype=np.float64)
+    flat = x.reshape(-1, x.shape[-1])
+    out = np.full((flat.shape[0], q.size), np.nan)
+    for i, row in enumerate(flat):
+        ok = ~np.isnan(row) & (w > 0)
+        if not ok.any():
+            continue
+        order = np.argsort(row[ok], kind="stable")
+        v, wv = row[ok][order], w[ok][order]
+        cdf = (np.cumsum(wv) - 0.5 * wv) / wv.sum()
+        out[i] = np.interp(q.ravel(), cdf, v)
+    return np.moveaxis(out.reshape(*x.shape[:-1], q.size), -1, 0).reshape(*q.shape, *x.shape[:-1])
+
+
+def wilson(p: float, n: float, *, confidence: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval of a proportion ``p`` observed over ``n`` draws.
+
+    For weighted draws, ``n`` is Kish's effective sample size (:func:`effective_sample_size`):
+    the design-effect approximation [2]_, which is Wilson's interval for equal weights.
+
+    Parameters
+    ----------
+    p : float
+        The (weighted) proportion, in [0, 1].
+    n : float
+        Number of draws, or effective number of weighted draws, > 0.
+    confidence : float
+        Confidence level of the interval, in (0, 1).
+
+    Returns
+    -------
+    low, high : float
+        Within [0, 1]; 0 when ``p`` is 0 and 1 when it is 1.
+
+    References
+    ----------
+    .. [1] Wilson (1927), written as in Newcombe (1998), method 3 (as
+       :meth:`scipy.stats.binomtest` computes it).
+    .. [2] Kish (1965), section 11.7.
+    """
+    z = special.ndtri(0.5 + 0.5 * confidence)
+    denom = 2 * (n + z**2)
+    centre = (2 * n * p + z**2) / denom
+    delta = z / denom * math.sqrt(4 * n * p * (1 - p) + z**2)
+    low = 0.0 if p == 0 else max(float(centre - delta), 0.0)
+    high = 1.0 if p == 1 else min(float(centre + delta), 1.0)
+    return low, high
+
+
+def paired_interval(
+    hit_alt: ArrayLike, hit_ref: ArrayLike, *, confidence: float = 0.95
+) -> tuple[float, float, float]:
+    """Difference of two paired proportions and its confidence interval.
+
+    Parameters
+    ----------
+    hit_alt, hit_ref : array_like of bool, shape (n,)
+        Per-draw indicators (target hit) of the scenario and of the reference, paired by draw.
+    confidence : float
+        Confidence level of the interval.
+
+    Returns
+    -------
+    diff, low, high : float
+        ``mean(hit_alt) - mean(hit_ref)`` and its interval, within [-1, 1].
+
+    References
+    ----------
+    .. [1] Newcombe (1998), method 10 (square-and-add of Wilson score intervals, with a
+       continuity-corrected correlation).
+    .. [2] Fagerland, M. W., Lydersen, S. and Laake, P. (2017). Statistical Analysis of
+       Contingency Tables, ch. 8 (worked examples).
+    """
+    x, y = np.asarray(hit_alt, dtype=bool), np.asarray(hit_ref, dtype=bool)
+    n = x.size
+    a, b = int(np.sum(x & y)), int(np.sum(x & ~y))
+    c, d = int(np.sum(~x & y)), int(np.sum(~x & ~y))
+    p1, p2 = (a + b) / n, (a + c) / n
+    l1, u1 = wilson(p1, n, confidence=confidence)
+    l2, u2 = wilson(p2, n, confidence=confidence)
+    margins = (a + b) * (c + d) * (a + c) * (b + d)
+    phi = 0.0
+    if margins > 0:
+        cross = a * d - b * c
+        num = cross - n / 2 if cross > n / 2 else (0.0 if cross >= 0 else cross)
+        phi = num / math.sqrt(margins)
+    diff = p1 - p2
+    low = diff - math.sqrt(
+        max((p1 - l1) ** 2 - 2 * phi * (p1 - l1) * (u2 - p2) + (u2 - p2) ** 2, 0)
+    )
+    high = diff + math.sqrt(
+        max((p2 - l2) ** 2 - 2 * phi * (p2 - l2) * (u1 - p1) + (u1 - p1) ** 2, 0)
+    )
+    return diff, max(low, -1.0), min(high, 1.0)
+
+
+def mean_interval(x: ArrayLike, *, confidence: float = 0.95) -> tuple[float, float, float]:
+    """Mean of ``x`` and its t interval (a zero-width interval when every value is equal)."""
+    x = np.asarray(x, dtype=np.float64)
+    m = float(x.mean())
+    if x.size < 2:
+        return m, -math.inf, math.inf
+    t = _scipy_stats.t.ppf(0.5 + confidence / 2, x.size - 1)
+    half = float(t * x.std(ddof=1) / math.sqrt(x.size))
+    return m, m - half, m + half
+
+
+@dataclass(frozen=True)
+class Odds:
+    """Odds of one target over a run's draws (weighted when the draws are).
+
+    Attributes
+    ----------
+    target : sim.spec.Target
+    p_hit : float
+        (Weighted) share of draws whose share at the end of the target year is above the
+        threshold, in [0, 1].
+    ci95 : tuple of float
+        95% Wilson interval of ``p_hit`` over ``n_eff`` draws (:func:`wilson`).
+    share_median, share_p05, share_p95 : float
+        Median and 5-95% band of the share at the end of the target year, in [0, 1].
+    n : int
+        Draws counted.
+    n_eff : float
+        Kish's effective number of draws (``n`` when they are equally likely).
+    """
+
+    target: Threshold
+    p_hit: float
+    ci95: tuple[float, float]
+    share_median: float
+    share_p05: float
+    share_p95: float
+    n: int
+    n_eff: float
+
+    @classmethod
+    def of(cls, target: Threshold, share: ArrayLike, *, weights: ArrayLike | None = None) -> Odds:
+        """Odds of ``target`` from each draw's share at the end of its year.
+
+        Parameters
+        ----------
+        target : sim.spec.Target
+        share : array_like, shape (n_draws,)
+            Each draw's share at the end of the target year, in [0, 1].
+        weights : array_like, shape (n_draws,), optional
+            Non-negative draw weights (e.g. a calibration's ``weight``); equal when None.
+        """
+        s = np.asarray(share, dtype=np.float64)
+        hit = s > target.threshold
+        if weights is None:
+            k, n = int(np.sum(hit)), s.size
+            p, n_eff = k / n, float(n)
+        else:
+            w = np.asarray(weights, dtype=np.float64)
+            p = float(np.sum(w * hit) / w.sum())
+            n_eff = effective_sample_size(w)
+        p05, med, p95 = weighted_quantile(s, BAND, weights=weights)
+        return cls(target, p, wilson(p, n_eff), float(med), float(p05), float(p95), s.size, n_eff)
+
+    def to_dict(self) -> dict:
+        """The target and its odds, as a row of ``summary.json``."""
+        t = self.target
+        return {
+            "year": t.year,
+            "threshold": t.threshold,
+            "metric": t.metric,
+            "tech": t.tech,
+            "primary": t.primary,
+            "p_hit": self.p_hit,
+            "ci95": list(self.ci95),
+            "share_median": self.share_median,
+            "share_p05": self.share_p05,
+            "share_p95": self.share_p95,
+        }
