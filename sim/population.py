@@ -1,11 +1,14 @@
 """Synthetic population: weighted firm and person agents grouped in cells.
 
 A *cell* is a combination of attributes that the rules treat alike: for people, province x
-urban/rural x age band x internet access; for firms, province x sector x size class. Agents are
-drawn into cells by systematic sampling with probability proportional to size, so each agent
-stands for a known number of real persons or firms (its weight) and national shares are weighted
-means. Agents are stored sorted by cell; both engines read the same arrays.
-"""
+urban/rural x age band x internet access; for firms, province x sector x size class. Each province
+has its own residence and age mix (``province_mix``), so its internet access and adoption follow
+its own population. Agents are drawn by stratified systematic sampling with probability
+proportional to size (people within provinces, firms within province x size class), with a floor
+of agents per province; each agent stands for a known number of real persons or firms (its
+weight), the weights of each metric add up to its published denominator (``denominators``), and
+national shares are weighted means. Agents are stored sorted by cell; both engines read the same
+arrays."""
 
 from __future__ import annotations
 
@@ -19,7 +22,13 @@ from sim import data
 from sim.spec.model import PopulationSpec, Scope
 from sim.stats import effective_sample_size
 from sim.streams import population_rng
-from sim.vocab import FIRMS, METRICS, PERSON_GROUPS, SIZE_CLASSES
+from sim.vocab import (
+    FIRMS,
+    LEGAL_SIZE_CLASSES,
+    METRICS,
+    PERSON_GROUPS,
+    SIZE_CLASSES,
+)
 from sim.vocab import PEOPLE as PEOPLE  # re-exported beside FIRMS for the engines
 
 
@@ -125,14 +134,22 @@ def _systematic(weights: NDArray[np.float64], n: int, rng: np.random.Generator) 
     return np.minimum(np.searchsorted(cum, points, side="right"), weights.size - 1)
 
 
-def internet_access_by_group(facts: dict[str, float]) -> NDArray[np.float64]:
+def internet_access_by_group(
+    facts: dict[str, float], group_share: NDArray[np.float64] | None = None
+) -> NDArray[np.float64]:
     """Internet access of each person group (``PERSON_GROUPS`` order), from CNNIC marginals.
 
     Solves a logit model ``logit P = a + b rural + c aged60+`` for the three published marginals
-    (urban, rural, aged 60+), assuming age and urban/rural residence independent (no joint table is
-    published).
+    (urban, rural, aged 60+). No joint table of age and residence is published: ``group_share``
+    (shape (4,), the national share of each group) carries the joint mix the provinces imply;
+    without it age and residence are taken as independent at the national shares.
     """
     u, o = facts["urban_share_2024"], facts["age60plus_share_2024"]
+    gs = (
+        np.array([u * (1 - o), u * o, (1 - u) * (1 - o), (1 - u) * o])
+        if group_share is None
+        else np.asarray(group_share, dtype=float) / np.sum(group_share)
+    )
     targets = np.array(
         [
             facts["internet_share_urban_2024"],
@@ -146,15 +163,119 @@ def internet_access_by_group(facts: dict[str, float]) -> NDArray[np.float64]:
         return special.expit([a, a + c, a + b, a + b + c])
 
     def gaps(x: NDArray) -> NDArray:
-        g = groups(x)
+        g = groups(x) * gs
         return (
             np.array(
-                [(1 - o) * g[0] + o * g[1], (1 - o) * g[2] + o * g[3], u * g[1] + (1 - u) * g[3]]
+                [
+                    (g[0] + g[1]) / (gs[0] + gs[1]),
+                    (g[2] + g[3]) / (gs[2] + gs[3]),
+                    (g[1] + g[3]) / (gs[1] + gs[3]),
+                ]
             )
             - targets
         )
 
     return groups(optimize.fsolve(gaps, [1.0, -1.0, -1.0], xtol=1e-12))
+
+
+@dataclass(frozen=True)
+class ProvinceMix:
+    """Residence and age mix of each province (``data.provinces()`` order), end 2024.
+
+    Attributes
+    ----------
+    urban, age60 : ndarray, shape (n_provinces,)
+        Share of residents living in towns, and aged 60 or over.
+    unverified : tuple of str
+        Provinces with a figure marked ``unverified`` in ``province_demography.csv`` (used as
+        recorded under ``unverified: flag``; replaced by the national figure under ``national``).
+    """
+
+    urban: NDArray[np.float64]
+    age60: NDArray[np.float64]
+    unverified: tuple[str, ...]
+
+
+def province_mix(spec: PopulationSpec) -> ProvinceMix:
+    """Each province's urban share and share aged 60+ at end 2024.
+
+    Urbanisation is the published end-2024 rate where there is one, else the end-2023 rate plus
+    the mean 2023-24 change of the provinces that published both years. The 2020 census shares aged
+    60+ are aged to 2024 by one common factor, the national 2024 share over their
+    population-weighted mean (22.0% / 18.70%), which keeps the provinces' order and ratios.
+    ``spec.demography == "national"`` gives every province the national mix.
+    """
+    facts, dem = data.national(), data.province_demography()
+    n_prov = dem["province"].size
+    u_nat, o_nat = facts["urban_share_2024"], facts["age60plus_share_2024"]
+    if spec.demography == "national":
+        return ProvinceMix(np.full(n_prov, u_nat), np.full(n_prov, o_nat), ())
+    u23, u24 = dem["urban_share_2023"], dem["urban_share_2024"]
+    both = np.isfinite(u24)
+    urban = np.where(both, u24, u23 + np.mean(u24[both] - u23[both]))
+    age = dem["age60plus_share_2020"].copy()
+    bad_u = np.char.startswith(dem["urban_2023_confidence"], "unverified")
+    bad_a = np.char.startswith(dem["age_confidence"], "unverified")
+    if spec.unverified == "national":
+        urban = np.where(bad_u, u_nat, urban)
+        age = np.where(bad_a, facts["age60plus_share_2020"], age)
+    pop = data.provinces()["population_2024_10k"]
+    age = age * o_nat / np.average(age, weights=pop)
+    return ProvinceMix(urban, age, tuple(dem["province"][bad_u | bad_a].tolist()))
+
+
+def firm_size_employees(spec: PopulationSpec) -> NDArray[np.float64]:
+    """Mean employees per unit of each size class in ``SIZE_CLASSES`` order.
+
+    The legal-person classes keep the prior's relative sizes, rescaled so that
+    ``units x sum(share x employees)`` is the census employment (428.98 M); individual businesses
+    have the census mean (179.56 M / 87.995 M). Units: persons per unit.
+    """
+    facts = data.national()
+    sizes = {s.name: s for s in spec.size_classes}
+    share = np.array([sizes[s].share for s in LEGAL_SIZE_CLASSES])
+    rel = np.array([sizes[s].employees for s in LEGAL_SIZE_CLASSES])
+    mean = facts["legal_person_employees_2023"] / facts["legal_person_units_2023"]
+    indiv = facts["individual_business_employees_2023"] / facts["individual_businesses_2023"]
+    return np.append(rel * mean / np.dot(share, rel), indiv)
+
+
+def denominators(spec: PopulationSpec) -> dict[str, float]:
+    """What each metric's weights add up to (``METRICS`` order), in persons, firms or employees.
+
+    Persons: the national resident population of end 2024 (1,408.28 M, which CNNIC's shares
+    divide by); the 2.0 M not assigned to a province (active military) are spread over the
+    provinces pro rata. Internet users: persons times the modelled access (about 78.6%). Firms and
+    firm employment: the legal-person units of the 5th Economic Census (end 2023), plus the
+    individual businesses under ``individual_businesses: include``.
+    """
+    facts = data.national()
+    persons = facts["population_total_2024"] * 1e6
+    units = facts["legal_person_units_2023"] * 1e6
+    employees = facts["legal_person_employees_2023"] * 1e6
+    if spec.individual_businesses == "include":
+        units += facts["individual_businesses_2023"] * 1e6
+        employees += facts["individual_business_employees_2023"] * 1e6
+    return {"population": persons, "firms": units, "firm_employment": employees}
+
+
+def firm_units(spec: PopulationSpec) -> str:
+    """One sentence: which units the firm readings count."""
+    facts = data.national()
+    legal = (
+        f"{facts['legal_person_units_2023']:.2f} M legal-person units with "
+        f"{facts['legal_person_employees_2023']:.2f} M employees (5th Economic Census, end 2023)"
+    )
+    indiv = (
+        f"{facts['individual_businesses_2023']:.3f} M individual businesses with "
+        f"{facts['individual_business_employees_2023']:.2f} M employees"
+    )
+    if spec.individual_businesses == "include":
+        return f"Firm readings count the {legal} and the {indiv} (their own size class)."
+    return (
+        f"Firm readings count the {legal}; the {indiv} are left out "
+        "(population.individual_businesses: exclude)."
+    )
 
 
 def build(spec: PopulationSpec, *, seed: int) -> Population:
@@ -196,73 +317,138 @@ def _single_market(n: int) -> Population:
     )
 
 
+def allocate(measure: NDArray[np.float64], n: int, floor: int) -> NDArray[np.intp]:
+    """Split ``n`` agents over strata in proportion to ``measure``, each getting at least
+    ``floor`` (strata below it are raised to it and the rest shared in proportion); integers by
+    largest remainder. Requires ``n >= floor * measure.size``.
+
+    Returns
+    -------
+    ndarray of int, shape like ``measure``, summing to ``n``
+    """
+    share = np.asarray(measure, dtype=float) / np.sum(measure)
+    fixed = np.zeros(share.size, dtype=bool)
+    while True:
+        x = np.where(fixed, float(floor), 0.0)
+        free = ~fixed
+        x[free] = share[free] / share[free].sum() * (n - floor * fixed.sum())
+        low = free & (x < floor)
+        if not low.any():
+            break
+        fixed |= low
+    out = np.floor(x + 1e-9).astype(np.intp)
+    out[np.argsort(-(x - out), kind="stable")[: n - out.sum()]] += 1
+    return out
+
+
+def _floor(spec: PopulationSpec, n_kind: int, n_prov: int, per_province: int) -> int | None:
+    """The floor of agents per province for one kind of agent: the spec's, lowered so that at most
+    half the kind's agents are spent on it, and never below one per stratum; None when there are
+    too few agents for one per province and stratum (then the kind is sampled nationally)."""
+    if n_kind < per_province * n_prov:
+        return None
+    return max(min(spec.min_agents_per_province, n_kind // (2 * n_prov)), per_province)
+
+
+def _sample(
+    w: NDArray[np.float64], n: NDArray[np.intp], rng: np.random.Generator
+) -> tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.float64]]:
+    """Stratified PPS sample: ``n[s]`` agents in stratum ``s`` over its cells ``w[s]``.
+
+    Parameters
+    ----------
+    w : ndarray, shape (n_strata, n_cells)
+        Real units in each cell of each stratum.
+    n : ndarray of int, shape (n_strata,)
+
+    Returns
+    -------
+    cells : ndarray of int
+        Flat indices into ``w`` of the sampled cells, ascending.
+    counts : ndarray of int
+        Agents in each sampled cell.
+    units : ndarray
+        Real units the agents of each sampled cell stand for (each agent: its stratum's total
+        over its number of agents, so every stratum's total is kept).
+    """
+    k = w.shape[1]
+    picks = np.concatenate(
+        [s * k + _systematic(w[s], int(n[s]), rng) for s in range(n.size) if n[s] > 0]
+    )
+    cells, counts = np.unique(picks, return_counts=True)
+    return cells, counts, counts * (w.sum(axis=1) / np.maximum(n, 1))[cells // k]
+
+
 def _national(spec: PopulationSpec, rng: np.random.Generator) -> Population:
     prov, sect, ind, facts = data.provinces(), data.sectors(), data.industries(), data.national()
     n_prov, n_sect = len(prov["province"]), len(sect["sector"])
+    n_firm_agents = round(spec.n_agents * spec.firm_fraction)
+    n_people_agents = spec.n_agents - n_firm_agents
+    totals = denominators(spec)
 
-    # People: province x urban x age band x internet access.
-    pop = prov["population_2024_10k"] * 1e4
-    u, o = facts["urban_share_2024"], facts["age60plus_share_2024"]
-    group_share = np.array([u * (1 - o), u * o, (1 - u) * (1 - o), (1 - u) * o])
-    p_net = internet_access_by_group(facts)
+    # People: province x urban/rural x age band x internet access, each province its own mix
+    # (age and residence independent within a province: no joint table is published).
+    pop = prov["population_2024_10k"] * totals["population"] / prov["population_2024_10k"].sum()
+    mix = province_mix(spec)
+    u, o = mix.urban[:, None], mix.age60[:, None]
+    group_share = np.hstack([u * (1 - o), u * o, (1 - u) * (1 - o), (1 - u) * o])
+    p_net = internet_access_by_group(facts, np.average(group_share, axis=0, weights=pop))
     w_people = (
-        pop[:, None, None]
-        * group_share[None, :, None]
-        * np.stack([p_net, 1 - p_net], axis=-1)[None]
-    )  # (prov, group, [online, offline])
-    gi, ni = np.meshgrid(np.arange(4), [True, False], indexing="ij")
-    people_prov = np.repeat(np.arange(n_prov), 8)
-    people_group = np.tile(gi.ravel(), n_prov)
-    people_net = np.tile(ni.ravel(), n_prov)
+        pop[:, None, None] * group_share[:, :, None] * np.stack([p_net, 1 - p_net], axis=-1)[None]
+    ).reshape(n_prov, 8)  # (prov, group x [online, offline])
+    floor = _floor(spec, n_people_agents, n_prov, 1)
+    if floor is None:  # too few agents for every province: one national stratum
+        cells, people_n, people_w = _sample(
+            w_people.reshape(1, -1), np.array([n_people_agents]), rng
+        )
+    else:
+        cells, people_n, people_w = _sample(w_people, allocate(pop, n_people_agents, floor), rng)
+    people_prov, people_rest = np.divmod(cells, 8)
+    p_group, p_offline = np.divmod(people_rest, 2)
+    p_net_flag = p_offline == 0
 
-    # Firms: province (GDP-proportional) x sector x size class.
+    # Firms: province (GDP-proportional) x sector x size class, sampled within each
+    # province x size stratum. Across size classes agents follow the mean of the count and
+    # employment shares, so both firm metrics keep a large effective sample.
     sh = sect["enterprise_share"].copy()
     missing = np.isnan(sh)
     sh[missing] = (1.0 - sh[~missing].sum()) / missing.sum()
     gdp_share = prov["gdp_2024_100m_yuan"] / prov["gdp_2024_100m_yuan"].sum()
     sizes = {s.name: s for s in spec.size_classes}
-    size_share = np.array([sizes[s].share for s in SIZE_CLASSES])
-    size_emp = np.array([sizes[s].employees for s in SIZE_CLASSES])
-    n_firms_total = facts["legal_person_units_2023"] * 1e6
-    w_firms = n_firms_total * gdp_share[:, None, None] * sh[None, :, None] * size_share[None, None]
+    units = np.array([sizes[s].share for s in LEGAL_SIZE_CLASSES] + [0.0])
+    units *= facts["legal_person_units_2023"] * 1e6
+    if spec.individual_businesses == "include":
+        units[-1] = facts["individual_businesses_2023"] * 1e6
+    size_emp = firm_size_employees(spec)
+    n_z = len(SIZE_CLASSES if spec.individual_businesses == "include" else LEGAL_SIZE_CLASSES)
+    units, size_emp = units[:n_z], size_emp[:n_z]
+    w_firms = units[None, None, :] * gdp_share[:, None, None] * sh[None, :, None]
+    emp = units * size_emp
+    alloc = 0.5 * (units / units.sum() + emp / emp.sum())
+    floor = _floor(spec, n_firm_agents, n_prov, n_z)
+    if floor is None:  # too few agents for every province: size classes sampled nationally
+        n_z_all = allocate(alloc, n_firm_agents, 1 if n_firm_agents >= n_z else 0)
+        cells, firm_n, firm_count_w = _sample(
+            w_firms.transpose(2, 0, 1).reshape(n_z, -1), n_z_all, rng
+        )
+        fz, f_prov, f_sect = np.unravel_index(cells, (n_z, n_prov, n_sect))
+    else:
+        n_fp = allocate(gdp_share, n_firm_agents, floor)
+        n_pz = np.stack([allocate(alloc, n, 1) for n in n_fp])  # (prov, size)
+        cells, firm_n, firm_count_w = _sample(
+            w_firms.transpose(0, 2, 1).reshape(n_prov * n_z, n_sect), n_pz.ravel(), rng
+        )
+        f_prov, fz, f_sect = np.unravel_index(cells, (n_prov, n_z, n_sect))
 
-    # Allocate agents: people by PPS; firms first across size classes in proportion to the mean of
-    # their count and employment shares (so both firm metrics keep a large effective sample),
-    # then by PPS on counts within each class.
-    n_firm_agents = round(spec.n_agents * spec.firm_fraction)
-    n_people_agents = spec.n_agents - n_firm_agents
-    people_pick = _systematic(w_people.ravel(), n_people_agents, rng)
-    emp = size_share * size_emp
-    alloc = 0.5 * (size_share + emp / emp.sum())
-    n_by_size = np.floor(alloc * n_firm_agents).astype(int)
-    n_by_size[np.argmax(alloc)] += n_firm_agents - n_by_size.sum()
-    firm_picks = []
-    w_firm_size = w_firms.reshape(-1, 4)
-    for z in range(4):
-        pick = _systematic(w_firm_size[:, z], n_by_size[z], rng)
-        firm_picks.append(pick * 4 + z)
-    firm_pick = np.concatenate(firm_picks)
-
-    # Cells actually sampled, ordered (kind, province, ...) so same-province agents are contiguous.
-    people_cells, people_n = np.unique(people_pick, return_counts=True)
-    firm_cells, firm_n = np.unique(firm_pick, return_counts=True)
-    # Each agent in a cell stands for the cell's share of its stratum total.
-    w_pa = w_people.sum() / n_people_agents
-    w_fa_size = w_firm_size.sum(axis=0) / np.maximum(n_by_size, 1)  # firms per agent, by size
-    fz = firm_cells % 4
-    f_prov, f_sect = np.divmod(firm_cells // 4, n_sect)
-    firm_count_w = firm_n * w_fa_size[fz]
-
-    n_pc, n_fc = people_cells.size, firm_cells.size
+    n_pc, n_fc = people_n.size, firm_n.size
     group_names = np.array(PERSON_GROUPS)
     propensity = dict(zip(ind["industry"], ind["digital_penetration_2022"], strict=True))
     sector_prop = np.array([propensity[i] for i in sect["industry"]])
     sector_prop = sector_prop / np.average(sector_prop, weights=sh)
 
-    p_group = people_group[people_cells]
     cell_weight = np.zeros((n_pc + n_fc, len(METRICS)))
-    cell_weight[:n_pc, 0] = people_n * w_pa
-    cell_weight[:n_pc, 1] = people_n * w_pa * people_net[people_cells]
+    cell_weight[:n_pc, 0] = people_w
+    cell_weight[:n_pc, 1] = people_w * p_net_flag
     cell_weight[n_pc:, 2] = firm_count_w
     cell_weight[n_pc:, 3] = firm_count_w * size_emp[fz]
 
@@ -275,7 +461,7 @@ def _national(spec: PopulationSpec, rng: np.random.Generator) -> Population:
         key_areas=sect["key_area"],
         segments=(*PERSON_GROUPS, *sect["sector"].tolist()),
         cell_kind=np.concatenate([np.zeros(n_pc), np.ones(n_fc)]).astype(np.int8),
-        cell_province=np.concatenate([people_prov[people_cells], f_prov]).astype(np.intp),
+        cell_province=np.concatenate([people_prov, f_prov]).astype(np.intp),
         cell_segment=np.concatenate([p_group, 4 + f_sect]).astype(np.intp),
         cell_sector=np.concatenate([np.full(n_pc, -1), f_sect]).astype(np.intp),
         cell_size=np.concatenate([np.full(n_pc, -1), fz]).astype(np.intp),
@@ -285,8 +471,8 @@ def _national(spec: PopulationSpec, rng: np.random.Generator) -> Population:
         cell_age60=np.concatenate(
             [np.char.endswith(group_names[p_group], "60plus"), np.zeros(n_fc, bool)]
         ),
-        cell_internet=np.concatenate([people_net[people_cells], np.zeros(n_fc, bool)]),
-        cell_device_owner=np.concatenate([people_net[people_cells], np.ones(n_fc, bool)]),
+        cell_internet=np.concatenate([p_net_flag, np.zeros(n_fc, bool)]),
+        cell_device_owner=np.concatenate([p_net_flag, np.ones(n_fc, bool)]),
         cell_sector_factor=np.concatenate([np.ones(n_pc), sector_prop[f_sect]]),
         cell_n=cell_n,
         cell_weight=cell_weight,
