@@ -278,6 +278,35 @@ def firm_units(spec: PopulationSpec) -> str:
     )
 
 
+def describe(spec: PopulationSpec) -> str:
+    """Who the readings count, in plain sentences for the report: each metric's denominator, the
+    firm units, where the provinces' mix comes from (and which figures are unverified), and the
+    floor of agents per province. Empty for the single-market population."""
+    if spec.kind != "national":
+        return ""
+    facts = data.national()
+    persons = (
+        f"Population readings divide by the national {facts['population_total_2024']:,.2f} M "
+        "residents of end 2024 (NBS), the base of CNNIC's shares; the 2.0 M not assigned to a "
+        "province (active military) are spread over the provinces pro rata."
+    )
+    mix = province_mix(spec)
+    if spec.demography == "national":
+        provinces = "Every province has the national residence and age mix."
+    else:
+        how = "used as recorded" if spec.unverified == "flag" else "replaced by national figures"
+        provinces = (
+            "Each province has its own residence and age mix (urbanisation 2024; the 2020 census "
+            "share aged 60+, aged to 2024 by the factor 22.0 / 18.70), which sets its internet "
+            f"access and adoption; unverified figures ({how}): {', '.join(mix.unverified)}."
+        )
+    floor = (
+        f"At least {spec.min_agents_per_province} person and firm agents per province where the "
+        "run has enough agents, their weights adjusted so totals are unchanged."
+    )
+    return " ".join([persons, firm_units(spec), provinces, floor])
+
+
 def build(spec: PopulationSpec, *, seed: int) -> Population:
     """Build the synthetic population of a spec, deterministic in ``seed``.
 

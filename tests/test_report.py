@@ -316,3 +316,10 @@ def test_report_flag_must_be_true_or_false():
     assert load_spec(["report=false"]).report is False
     with pytest.raises(ConfigError, match=r"report: expected true or false"):
         load_spec(["report=sometimes"])
+
+
+def test_report_says_which_units_the_firm_readings_count(ds):
+    from sim.report.document import render
+
+    text = render(ds)
+    assert "33.27 M legal-person units" in text and "individual businesses" in text
