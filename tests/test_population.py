@@ -264,7 +264,7 @@ def test_province_medians_follow_urbanisation_beyond_noise():
     from sim import results
     from sim.engine import simulate
 
-    spec = load_spec(["mc.draws=16", "mc.chunk=16", "mc.keep=[national,province]"])
+    spec = load_spec(["mc.draws=32", "mc.chunk=32", "mc.keep=[national,province]"])
     share = results.share_by(simulate(spec), "province", "agent", "population").sel(year=2027)
     med = share.median("draw").values
     urban = province_mix(spec.population).urban
