@@ -26,6 +26,7 @@ from scipy import sparse
 from sim import rules, shocks
 from sim.population import FIRMS, PEOPLE, Population, scope_mask
 from sim.spec import CHANNELS, METRICS, TECHS, Spec
+from sim.vocab import SIZE_CLASSES
 
 
 @dataclass(frozen=True)
@@ -184,10 +185,13 @@ class Params:
 def cell_p_factor(pop: Population, prm: Params) -> NDArray[np.float64]:
     """Relative innovation propensity of each cell, shape (n_cells, n_draws): sector digital
     propensity and size class for firms, age band and residence for people."""
+    # Individual businesses take the micro firms' factor unless a prior of their own is given.
+    micro = prm.get("firms.p_factor_micro", 1.0)
     size_f = np.vstack(
         [
-            prm.get(f"firms.p_factor_{s}", 1.0) * np.ones_like(prm["agent.p"])
-            for s in ("micro", "small", "medium", "large")
+            prm.get(f"firms.p_factor_{s}", micro if s == "individual" else 1.0)
+            * np.ones_like(prm["agent.p"])
+            for s in SIZE_CLASSES
         ]
     )
     f = np.where((pop.cell_size >= 0)[:, None], size_f[np.maximum(pop.cell_size, 0)], 1.0)

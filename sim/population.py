@@ -1,11 +1,14 @@
 """Synthetic population: weighted firm and person agents grouped in cells.
 
 A *cell* is a combination of attributes that the rules treat alike: for people, province x
-urban/rural x age band x internet access; for firms, province x sector x size class. Agents are
-drawn into cells by systematic sampling with probability proportional to size, so each agent
-stands for a known number of real persons or firms (its weight) and national shares are weighted
-means. Agents are stored sorted by cell; both engines read the same arrays.
-"""
+urban/rural x age band x internet access; for firms, province x sector x size class. Each province
+has its own residence and age mix (``province_mix``), so its internet access and adoption follow
+its own population. Agents are drawn by stratified systematic sampling with probability
+proportional to size (people within provinces, firms within province x size class), with a floor
+of agents per province; each agent stands for a known number of real persons or firms (its
+weight), the weights of each metric add up to its published denominator (``denominators``), and
+national shares are weighted means. Agents are stored sorted by cell; both engines read the same
+arrays."""
 
 from __future__ import annotations
 
@@ -13,13 +16,19 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import optimize, special
 
 from sim import data
+from sim.demography import denominators, firm_size_employees, internet_access_by_group, province_mix
 from sim.spec.model import PopulationSpec, Scope
 from sim.stats import effective_sample_size
 from sim.streams import population_rng
-from sim.vocab import FIRMS, METRICS, PERSON_GROUPS, SIZE_CLASSES
+from sim.vocab import (
+    FIRMS,
+    LEGAL_SIZE_CLASSES,
+    METRICS,
+    PERSON_GROUPS,
+    SIZE_CLASSES,
+)
 from sim.vocab import PEOPLE as PEOPLE  # re-exported beside FIRMS for the engines
 
 
@@ -127,38 +136,6 @@ def _systematic(weights: NDArray[np.float64], n: int, rng: np.random.Generator) 
     return np.minimum(np.searchsorted(cum, points, side="right"), weights.size - 1)
 
 
-def internet_access_by_group(facts: dict[str, float]) -> NDArray[np.float64]:
-    """Internet access of each person group (``PERSON_GROUPS`` order), from CNNIC marginals.
-
-    Solves a logit model ``logit P = a + b rural + c aged60+`` for the three published marginals
-    (urban, rural, aged 60+), assuming age and urban/rural residence independent (no joint table is
-    published).
-    """
-    u, o = facts["urban_share_2024"], facts["age60plus_share_2024"]
-    targets = np.array(
-        [
-            facts["internet_share_urban_2024"],
-            facts["internet_share_rural_2024"],
-            facts["internet_share_age60plus_2025h1"],
-        ]
-    )
-
-    def groups(x: NDArray) -> NDArray:
-        a, b, c = x
-        return special.expit([a, a + c, a + b, a + b + c])
-
-    def gaps(x: NDArray) -> NDArray:
-        g = groups(x)
-        return (
-            np.array(
-                [(1 - o) * g[0] + o * g[1], (1 - o) * g[2] + o * g[3], u * g[1] + (1 - u) * g[3]]
-            )
-            - targets
-        )
-
-    return groups(optimize.fsolve(gaps, [1.0, -1.0, -1.0], xtol=1e-12))
-
-
 def build(spec: PopulationSpec, *, seed: int) -> Population:
     """Build the synthetic population of a spec, deterministic in ``seed``.
 
@@ -198,73 +175,154 @@ def _single_market(n: int) -> Population:
     )
 
 
-def _national(spec: PopulationSpec, rng: np.random.Generator) -> Population:
-    prov, sect, ind, facts = data.provinces(), data.sectors(), data.industries(), data.national()
-    n_prov, n_sect = len(prov["province"]), len(sect["sector"])
+def allocate(measure: NDArray[np.float64], n: int, floor: int) -> NDArray[np.intp]:
+    """Split ``n`` agents over strata in proportion to ``measure``, each getting at least
+    ``floor`` (strata below it are raised to it and the rest shared in proportion); integers by
+    largest remainder. Requires ``n >= floor * measure.size``.
 
-    # People: province x urban x age band x internet access.
-    pop = prov["population_2024_10k"] * 1e4
-    u, o = facts["urban_share_2024"], facts["age60plus_share_2024"]
-    group_share = np.array([u * (1 - o), u * o, (1 - u) * (1 - o), (1 - u) * o])
-    p_net = internet_access_by_group(facts)
+    Returns
+    -------
+    ndarray of int, shape like ``measure``, summing to ``n``
+    """
+    share = np.asarray(measure, dtype=float) / np.sum(measure)
+    fixed = np.zeros(share.size, dtype=bool)
+    while True:
+        x = np.where(fixed, float(floor), 0.0)
+        free = ~fixed
+        x[free] = share[free] / share[free].sum() * (n - floor * fixed.sum())
+        low = free & (x < floor)
+        if not low.any():
+            break
+        fixed |= low
+    out = np.floor(x + 1e-9).astype(np.intp)
+    out[np.argsort(-(x - out), kind="stable")[: n - out.sum()]] += 1
+    return out
+
+
+def _floor(spec: PopulationSpec, n_kind: int, n_prov: int, per_province: int) -> int | None:
+    """The floor of agents per province for one kind of agent: the spec's, lowered so that at most
+    half the kind's agents are spent on it, and never below one per stratum; None when there are
+    too few agents for one per province and stratum (then the kind is sampled nationally)."""
+    if n_kind < per_province * n_prov:
+        return None
+    return max(min(spec.min_agents_per_province, n_kind // (2 * n_prov)), per_province)
+
+
+def _sample(
+    w: NDArray[np.float64], n: NDArray[np.intp], rng: np.random.Generator
+) -> tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.float64]]:
+    """Stratified PPS sample: ``n[s]`` agents in stratum ``s`` over its cells ``w[s]``.
+
+    Parameters
+    ----------
+    w : ndarray, shape (n_strata, n_cells)
+        Real units in each cell of each stratum.
+    n : ndarray of int, shape (n_strata,)
+
+    Returns
+    -------
+    cells : ndarray of int
+        Flat indices into ``w`` of the sampled cells, ascending.
+    counts : ndarray of int
+        Agents in each sampled cell.
+    units : ndarray
+        Real units the agents of each sampled cell stand for (each agent: its stratum's total
+        over its number of agents, so every stratum's total is kept).
+    """
+    k = w.shape[1]
+    picks = np.concatenate(
+        [s * k + _systematic(w[s], int(n[s]), rng) for s in range(n.size) if n[s] > 0]
+    )
+    cells, counts = np.unique(picks, return_counts=True)
+    return cells, counts, counts * (w.sum(axis=1) / np.maximum(n, 1))[cells // k]
+
+
+def _people(spec: PopulationSpec, n_people_agents: int, rng: np.random.Generator) -> tuple:
+    """Person cells sampled: province, group, online flag, agents and weight of each cell."""
+    prov, facts = data.provinces(), data.national()
+    n_prov = len(prov["province"])
+    totals = denominators(spec)
+    # People: province x urban/rural x age band x internet access, each province its own mix
+    # (age and residence independent within a province: no joint table is published).
+    pop = prov["population_2024_10k"] * totals["population"] / prov["population_2024_10k"].sum()
+    mix = province_mix(spec)
+    u, o = mix.urban[:, None], mix.age60[:, None]
+    group_share = np.hstack([u * (1 - o), u * o, (1 - u) * (1 - o), (1 - u) * o])
+    p_net = internet_access_by_group(facts, np.average(group_share, axis=0, weights=pop))
     w_people = (
-        pop[:, None, None]
-        * group_share[None, :, None]
-        * np.stack([p_net, 1 - p_net], axis=-1)[None]
-    )  # (prov, group, [online, offline])
-    gi, ni = np.meshgrid(np.arange(4), [True, False], indexing="ij")
-    people_prov = np.repeat(np.arange(n_prov), 8)
-    people_group = np.tile(gi.ravel(), n_prov)
-    people_net = np.tile(ni.ravel(), n_prov)
+        pop[:, None, None] * group_share[:, :, None] * np.stack([p_net, 1 - p_net], axis=-1)[None]
+    ).reshape(n_prov, 8)  # (prov, group x [online, offline])
+    floor = _floor(spec, n_people_agents, n_prov, 1)
+    if floor is None:  # too few agents for every province: one national stratum
+        cells, people_n, people_w = _sample(
+            w_people.reshape(1, -1), np.array([n_people_agents]), rng
+        )
+    else:
+        cells, people_n, people_w = _sample(w_people, allocate(pop, n_people_agents, floor), rng)
+    people_prov, people_rest = np.divmod(cells, 8)
+    p_group, p_offline = np.divmod(people_rest, 2)
+    p_net_flag = p_offline == 0
 
-    # Firms: province (GDP-proportional) x sector x size class.
+    return people_prov, p_group, p_net_flag, people_n, people_w
+
+
+def _firms(spec: PopulationSpec, n_firm_agents: int, rng: np.random.Generator) -> tuple:
+    """Firm cells sampled: province, size class, sector, agents and firm count of each cell, the
+    mean employees per size class and the sectors' enterprise shares."""
+    prov, sect, facts = data.provinces(), data.sectors(), data.national()
+    n_prov, n_sect = len(prov["province"]), len(sect["sector"])
+    # Firms: province (GDP-proportional) x sector x size class, sampled within each
+    # province x size stratum. Across size classes agents follow the mean of the count and
+    # employment shares, so both firm metrics keep a large effective sample.
     sh = sect["enterprise_share"].copy()
     missing = np.isnan(sh)
     sh[missing] = (1.0 - sh[~missing].sum()) / missing.sum()
     gdp_share = prov["gdp_2024_100m_yuan"] / prov["gdp_2024_100m_yuan"].sum()
     sizes = {s.name: s for s in spec.size_classes}
-    size_share = np.array([sizes[s].share for s in SIZE_CLASSES])
-    size_emp = np.array([sizes[s].employees for s in SIZE_CLASSES])
-    n_firms_total = facts["legal_person_units_2023"] * 1e6
-    w_firms = n_firms_total * gdp_share[:, None, None] * sh[None, :, None] * size_share[None, None]
+    units = np.array([sizes[s].share for s in LEGAL_SIZE_CLASSES] + [0.0])
+    units *= facts["legal_person_units_2023"] * 1e6
+    if spec.individual_businesses == "include":
+        units[-1] = facts["individual_businesses_2023"] * 1e6
+    size_emp = firm_size_employees(spec)
+    n_z = len(SIZE_CLASSES if spec.individual_businesses == "include" else LEGAL_SIZE_CLASSES)
+    units, size_emp = units[:n_z], size_emp[:n_z]
+    w_firms = units[None, None, :] * gdp_share[:, None, None] * sh[None, :, None]
+    emp = units * size_emp
+    alloc = 0.5 * (units / units.sum() + emp / emp.sum())
+    floor = _floor(spec, n_firm_agents, n_prov, n_z)
+    if floor is None:  # too few agents for every province: size classes sampled nationally
+        n_z_all = allocate(alloc, n_firm_agents, 1 if n_firm_agents >= n_z else 0)
+        cells, firm_n, firm_count_w = _sample(
+            w_firms.transpose(2, 0, 1).reshape(n_z, -1), n_z_all, rng
+        )
+        fz, f_prov, f_sect = np.unravel_index(cells, (n_z, n_prov, n_sect))
+    else:
+        n_fp = allocate(gdp_share, n_firm_agents, floor)
+        n_pz = np.stack([allocate(alloc, n, 1) for n in n_fp])  # (prov, size)
+        cells, firm_n, firm_count_w = _sample(
+            w_firms.transpose(0, 2, 1).reshape(n_prov * n_z, n_sect), n_pz.ravel(), rng
+        )
+        f_prov, fz, f_sect = np.unravel_index(cells, (n_prov, n_z, n_sect))
 
-    # Allocate agents: people by PPS; firms first across size classes in proportion to the mean of
-    # their count and employment shares (so both firm metrics keep a large effective sample),
-    # then by PPS on counts within each class.
+    return f_prov, fz, f_sect, firm_n, firm_count_w, size_emp, sh
+
+
+def _national(spec: PopulationSpec, rng: np.random.Generator) -> Population:
+    prov, sect, ind = data.provinces(), data.sectors(), data.industries()
     n_firm_agents = round(spec.n_agents * spec.firm_fraction)
-    n_people_agents = spec.n_agents - n_firm_agents
-    people_pick = _systematic(w_people.ravel(), n_people_agents, rng)
-    emp = size_share * size_emp
-    alloc = 0.5 * (size_share + emp / emp.sum())
-    n_by_size = np.floor(alloc * n_firm_agents).astype(int)
-    n_by_size[np.argmax(alloc)] += n_firm_agents - n_by_size.sum()
-    firm_picks = []
-    w_firm_size = w_firms.reshape(-1, 4)
-    for z in range(4):
-        pick = _systematic(w_firm_size[:, z], n_by_size[z], rng)
-        firm_picks.append(pick * 4 + z)
-    firm_pick = np.concatenate(firm_picks)
-
-    # Cells actually sampled, ordered (kind, province, ...) so same-province agents are contiguous.
-    people_cells, people_n = np.unique(people_pick, return_counts=True)
-    firm_cells, firm_n = np.unique(firm_pick, return_counts=True)
-    # Each agent in a cell stands for the cell's share of its stratum total.
-    w_pa = w_people.sum() / n_people_agents
-    w_fa_size = w_firm_size.sum(axis=0) / np.maximum(n_by_size, 1)  # firms per agent, by size
-    fz = firm_cells % 4
-    f_prov, f_sect = np.divmod(firm_cells // 4, n_sect)
-    firm_count_w = firm_n * w_fa_size[fz]
-
-    n_pc, n_fc = people_cells.size, firm_cells.size
+    people_prov, p_group, p_net_flag, people_n, people_w = _people(
+        spec, spec.n_agents - n_firm_agents, rng
+    )
+    f_prov, fz, f_sect, firm_n, firm_count_w, size_emp, sh = _firms(spec, n_firm_agents, rng)
+    n_pc, n_fc = people_n.size, firm_n.size
     group_names = np.array(PERSON_GROUPS)
     propensity = dict(zip(ind["industry"], ind["digital_penetration_2022"], strict=True))
     sector_prop = np.array([propensity[i] for i in sect["industry"]])
     sector_prop = sector_prop / np.average(sector_prop, weights=sh)
 
-    p_group = people_group[people_cells]
     cell_weight = np.zeros((n_pc + n_fc, len(METRICS)))
-    cell_weight[:n_pc, 0] = people_n * w_pa
-    cell_weight[:n_pc, 1] = people_n * w_pa * people_net[people_cells]
+    cell_weight[:n_pc, 0] = people_w
+    cell_weight[:n_pc, 1] = people_w * p_net_flag
     cell_weight[n_pc:, 2] = firm_count_w
     cell_weight[n_pc:, 3] = firm_count_w * size_emp[fz]
 
@@ -277,7 +335,7 @@ def _national(spec: PopulationSpec, rng: np.random.Generator) -> Population:
         key_areas=sect["key_area"],
         segments=(*PERSON_GROUPS, *sect["sector"].tolist()),
         cell_kind=np.concatenate([np.zeros(n_pc), np.ones(n_fc)]).astype(np.int8),
-        cell_province=np.concatenate([people_prov[people_cells], f_prov]).astype(np.intp),
+        cell_province=np.concatenate([people_prov, f_prov]).astype(np.intp),
         cell_segment=np.concatenate([p_group, 4 + f_sect]).astype(np.intp),
         cell_sector=np.concatenate([np.full(n_pc, -1), f_sect]).astype(np.intp),
         cell_size=np.concatenate([np.full(n_pc, -1), fz]).astype(np.intp),
@@ -287,8 +345,8 @@ def _national(spec: PopulationSpec, rng: np.random.Generator) -> Population:
         cell_age60=np.concatenate(
             [np.char.endswith(group_names[p_group], "60plus"), np.zeros(n_fc, bool)]
         ),
-        cell_internet=np.concatenate([people_net[people_cells], np.zeros(n_fc, bool)]),
-        cell_device_owner=np.concatenate([people_net[people_cells], np.ones(n_fc, bool)]),
+        cell_internet=np.concatenate([p_net_flag, np.zeros(n_fc, bool)]),
+        cell_device_owner=np.concatenate([p_net_flag, np.ones(n_fc, bool)]),
         cell_sector_factor=np.concatenate([np.ones(n_pc), sector_prop[f_sect]]),
         cell_n=cell_n,
         cell_weight=cell_weight,

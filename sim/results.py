@@ -40,7 +40,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from sim import costs
+from sim import costs, demography
 from sim.drivers import ChunkResult
 from sim.population import Population
 from sim.runfolder import temp_beside
@@ -82,6 +82,7 @@ def spec_attrs(spec: Spec, *, engine: str) -> dict[str, str | int]:
         "sampling": spec.mc.method,
         "population": spec.population.kind,
         "n_agents": spec.population.n_agents,
+        "population_units": demography.describe(spec.population),
         "adoption_rule": spec.rules.adoption,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "versions": json.dumps(_versions()),

@@ -45,8 +45,21 @@ Kind = Literal["people", "firms"]
 KINDS: tuple[Kind, ...] = get_args(Kind)
 #: Codes of the two kinds of agent in a population's ``cell_kind`` (``KINDS`` order).
 PEOPLE, FIRMS = 0, 1
-#: Firm size classes, smallest first.
-SIZE_CLASSES: tuple[str, ...] = ("micro", "small", "medium", "large")
+#: Size classes of legal-person units (NBS 2017 definitions), smallest first.
+LEGAL_SIZE_CLASSES: tuple[str, ...] = ("micro", "small", "medium", "large")
+#: Firm size classes: the legal-person classes, then individual businesses (个体工商户), which a
+#: population counts only when ``population.individual_businesses`` is ``include``.
+SIZE_CLASSES: tuple[str, ...] = (*LEGAL_SIZE_CLASSES, "individual")
+#: Whether the firm metrics count individual businesses beside the legal-person units.
+IndividualBusinesses = Literal["exclude", "include"]
+INDIVIDUAL_BUSINESS_CHOICES: tuple[IndividualBusinesses, ...] = get_args(IndividualBusinesses)
+#: Where each province's residence and age mix comes from: its own statistics, or the national mix.
+DemographyBasis = Literal["province", "national"]
+DEMOGRAPHY_BASES: tuple[DemographyBasis, ...] = get_args(DemographyBasis)
+#: What to do with province figures marked ``unverified``: use them (listed as such in the report),
+#: or put the national figure in their place.
+UnverifiedFigures = Literal["flag", "national"]
+UNVERIFIED_CHOICES: tuple[UnverifiedFigures, ...] = get_args(UnverifiedFigures)
 #: Peer groups of people: urban or rural, under or over 60.
 PERSON_GROUPS: tuple[str, ...] = ("urban_under60", "urban_60plus", "rural_under60", "rural_60plus")
 

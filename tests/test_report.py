@@ -178,20 +178,43 @@ def test_every_province_has_one_tile_of_its_own():
     assert len(set(TILES.values())) == 31
 
 
-def test_province_map_draws_31_tiles_red_below_the_target_and_blue_above(ds):
+def test_province_map_colours_only_differences_beyond_the_noise(ds):
     ax = charts.province_map(ds, year=2027, ax=new_ax())
     tiles = {p.get_gid(): p for p in ax.patches if isinstance(p, Rectangle) and p.get_gid()}
     assert set(tiles) == set(data.provinces()["province"])
-    med = ds["share_province"].sel(year=2027, metric="population", tech="any").median("draw")
+    share = ds["share_province"].sel(year=2027, metric="population", tech="any")
+    med = summaries.draw_quantiles(share, [0.5], ds).isel(quantile=0)
+    nat = summaries.draw_quantiles(results.share_at(ds, 2027, "any", "population"), [0.5], ds)
+    gap = med - float(nat.isel(quantile=0))
+    lo, mid, hi = summaries.province_difference(ds, 2027, tech="any", metric="population")
+    np.testing.assert_allclose(mid, gap.sel(province=mid["province"]), atol=1e-6)
     texts = {t.get_text() for t in ax.texts}
     for prov, tile in tiles.items():
-        v = float(med.sel(province=prov))
-        assert pct(v) in texts
+        assert pct(float(med.sel(province=prov))) in texts
         r, _, b, _ = tile.get_facecolor()
-        if v < 0.7 - 0.01:
-            assert r > b, prov
-        elif v > 0.7 + 0.01:
-            assert b > r, prov
+        if float(lo.sel(province=prov)) > 0:
+            assert b > r and not tile.get_hatch(), prov
+        elif float(hi.sel(province=prov)) < 0:
+            assert r > b and not tile.get_hatch(), prov
+        else:
+            assert tile.get_hatch() and r == b, prov
+
+
+def test_province_difference_interval_excludes_0_only_for_a_real_gap(ds):
+    """Made-up provinces: the first 5 points above the nation in every draw, the second equal to
+    it plus noise of either sign."""
+    nat = results.share_at(ds, 2027, "any", "population")
+    sp = ds["share_province"].copy(deep=True)
+    first, second = sp["province"].values[:2]
+    at = {"year": 2027, "tech": "any", "metric": "population"}
+    noise = np.random.default_rng(1).normal(0.0, 0.03, nat.size)
+    sp.loc[{**at, "province": first}] = nat.values + 0.05
+    sp.loc[{**at, "province": second}] = nat.values + noise
+    lo, _, hi = summaries.province_difference(
+        ds.assign(share_province=sp), 2027, tech="any", metric="population"
+    )
+    assert float(lo.sel(province=first)) > 0.04
+    assert float(lo.sel(province=second)) < 0 < float(hi.sel(province=second))
 
 
 def test_sector_heatmap_groups_sectors_by_key_area(ds):
@@ -293,3 +316,10 @@ def test_report_flag_must_be_true_or_false():
     assert load_spec(["report=false"]).report is False
     with pytest.raises(ConfigError, match=r"report: expected true or false"):
         load_spec(["report=sometimes"])
+
+
+def test_report_says_which_units_the_firm_readings_count(ds):
+    from sim.report.document import render
+
+    text = render(ds)
+    assert "33.27 M legal-person units" in text and "individual businesses" in text

@@ -21,6 +21,10 @@ _NUMERIC = {
     "enterprise_share",
     "digital_penetration_2022",
     "value",
+    "urban_share_2023",
+    "urban_share_2024",
+    "age60plus_share_2020",
+    "age65plus_share_2020",
 }
 
 
@@ -42,6 +46,13 @@ def provinces() -> Table:
     """The 31 provinces: population (2024, 10,000 persons), GDP (2024, 100 M yuan), NBS region,
     national computing hub, source."""
     return _read("provinces.csv")
+
+
+def province_demography() -> Table:
+    """Urbanisation (end 2023; end 2024 where published, else NaN) and the 2020 census shares
+    aged 60+ and 65+ by province, in ``provinces()`` order, with confidence marks
+    (``unverified``: recalled, not seen)."""
+    return _read("province_demography.csv")
 
 
 def sectors() -> Table:

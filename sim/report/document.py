@@ -306,6 +306,7 @@ def render(ds: xr.Dataset, chart_files: list | None = None, *, files: dict | Non
         "",
         _run_line(ds),
         "",
+        *([ds.attrs["population_units"], ""] if ds.attrs.get("population_units") else []),
         "## Odds of the targets",
         "",
         *odds_markdown(ds),

@@ -131,8 +131,15 @@ def _map_specs(ds: xr.Dataset) -> list[tuple]:
         (
             "provinces.png",
             "Provinces: median share of all people at each target year",
-            "Tiles are laid out like China's map (one tile per province, whatever its size). "
-            "Red: median below that year's target; blue: above.",
+            "Tiles are laid out like China's map (one tile per province, whatever its size) and "
+            "print the province's median share. Colour: its difference from the national median "
+            "(red below, blue above), shown only where the 90% bootstrap interval over draws "
+            "excludes 0; grey, hatched tiles differ by no more than the simulation's own noise "
+            "(at 90%, about 3 of 31 provinces can look different by chance). Provinces differ "
+            "through their residence and age mix (urbanisation 2024 and the 2020 census share "
+            "aged 60+, aged to 2024), which sets their internet access and adoption propensity; "
+            "firms have no provincial sector table, so their provinces differ only through "
+            "scoped levers and local peers.",
             lambda: _grid(
                 lambda ax, year: charts.province_map(ds, year=year, ax=ax),
                 [{"year": y} for y in years],

@@ -17,14 +17,17 @@ from sim.vocab import (
     KEEP,
     Backend,
     CalibrationMethod,
+    DemographyBasis,
     Dist,
     Engine,
+    IndividualBusinesses,
     Keep,
     Likelihood,
     Metric,
     PopulationKind,
     Sampling,
     Uncertainty,
+    UnverifiedFigures,
 )
 
 
@@ -182,10 +185,20 @@ class SizeClass:
 
 @dataclass(frozen=True)
 class PopulationSpec:
+    """The synthetic population: its kind and size, the firm size-class prior (shares and relative
+    employees; ``sim.population`` rescales employees to the census total), which firm units count,
+    where provinces' residence and age mix come from, and the floor of agents per province."""
+
     kind: PopulationKind
     n_agents: int
     firm_fraction: float
     size_classes: tuple[SizeClass, ...] = ()
+    individual_businesses: IndividualBusinesses = "exclude"
+    demography: DemographyBasis = "province"
+    unverified: UnverifiedFigures = "flag"
+    #: Fewest agents of each kind in a province (lowered when a kind has too few agents to give
+    #: every province twice this many).
+    min_agents_per_province: int = 200
 
 
 @dataclass(frozen=True)

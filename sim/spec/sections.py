@@ -42,16 +42,19 @@ from sim.spec.scenario import Overlay
 from sim.vocab import (
     BACKENDS,
     CHANNELS,
+    DEMOGRAPHY_BASES,
     ENGINES,
+    INDIVIDUAL_BUSINESS_CHOICES,
     KEEP,
+    LEGAL_SIZE_CLASSES,
     LEVERS,
     POPULATION_KINDS,
     SAMPLING_METHODS,
     SHOCK_PARAMS,
     SHOCKS,
-    SIZE_CLASSES,
     TECHS,
     UNCERTAINTY_MODES,
+    UNVERIFIED_CHOICES,
     ConfigError,
 )
 
@@ -139,7 +142,8 @@ def _month_after(month: tuple[int, int]) -> tuple[int, int]:
 
 
 def validate_population(r: Reader, raw: Any) -> PopulationSpec:
-    """Kind and size of the synthetic population, and the firm size classes."""
+    """Kind and size of the synthetic population, the firm size classes, which firm units count,
+    and where the provinces' residence and age mix come from."""
     pop = r.mapping(raw, "")
     r.known(
         pop,
@@ -150,7 +154,10 @@ def validate_population(r: Reader, raw: Any) -> PopulationSpec:
             "size_classes",
             "unsourced_sector_shares",
             "firm_province_basis",
-            "urban_share_basis",
+            "individual_businesses",
+            "demography",
+            "unverified",
+            "min_agents_per_province",
         ),
     )
     kind = r.choice(pop.get("kind"), POPULATION_KINDS, "kind")
@@ -160,18 +167,17 @@ def validate_population(r: Reader, raw: Any) -> PopulationSpec:
         "unsourced_sector_shares",
     )
     r.choice(pop.get("firm_province_basis", "gdp"), ("gdp",), "firm_province_basis")
-    r.choice(pop.get("urban_share_basis", "national"), ("national",), "urban_share_basis")
     sizes = []
     for name, sraw in r.mapping(pop.get("size_classes"), "size_classes").items():
         k = f"size_classes.{name}"
         sm = r.mapping(sraw, k)
         r.known(sm, ("share", "employees", "reason"), k)
-        r.choice(name, SIZE_CLASSES, "size_classes")
+        r.choice(name, LEGAL_SIZE_CLASSES, "size_classes")
         share = r.number(sm.get("share"), f"{k}.share", 0.0, 1.0)
         sizes.append(SizeClass(name, share, r.number(sm.get("employees"), f"{k}.employees", 1.0)))
     if kind == "national":
-        if {s.name for s in sizes} != set(SIZE_CLASSES):
-            raise r.fail("size_classes", f"allowed and required: {', '.join(SIZE_CLASSES)}")
+        if {s.name for s in sizes} != set(LEGAL_SIZE_CLASSES):
+            raise r.fail("size_classes", f"allowed and required: {', '.join(LEGAL_SIZE_CLASSES)}")
         if not math.isclose(sum(s.share for s in sizes), 1.0, abs_tol=1e-6):
             raise r.fail("size_classes", "shares must sum to 1")
     population = PopulationSpec(
@@ -179,6 +185,22 @@ def validate_population(r: Reader, raw: Any) -> PopulationSpec:
         n_agents=int(r.number(pop.get("n_agents"), "n_agents", 10, 10_000_000, integer=True)),
         firm_fraction=r.number(pop.get("firm_fraction"), "firm_fraction", 0.0, 1.0),
         size_classes=tuple(sizes),
+        individual_businesses=r.choice(
+            pop.get("individual_businesses", "exclude"),
+            INDIVIDUAL_BUSINESS_CHOICES,
+            "individual_businesses",
+        ),
+        demography=r.choice(pop.get("demography", "province"), DEMOGRAPHY_BASES, "demography"),
+        unverified=r.choice(pop.get("unverified", "flag"), UNVERIFIED_CHOICES, "unverified"),
+        min_agents_per_province=int(
+            r.number(
+                pop.get("min_agents_per_province", 200),
+                "min_agents_per_province",
+                0,
+                1_000_000,
+                integer=True,
+            )
+        ),
     )
     if kind == "national" and not 0.0 < population.firm_fraction < 1.0:
         raise r.fail("firm_fraction", "must be > 0 and < 1 for the national population")

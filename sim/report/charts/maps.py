@@ -39,28 +39,6 @@ def _threshold(ds: xr.Dataset, year: int, metric: str, tech: str) -> float | Non
     return pick[0].threshold if pick else None
 
 
-def _colour_scale(
-    values: np.ndarray, centre: float | None, span: float | None
-) -> tuple[Normalize, str, float, float]:
-    """Colour norm, colormap name and shown range for shares ``values`` (NaN allowed).
-
-    With a target ``centre`` the norm is symmetric about it (equal colour steps for equal distances
-    above and below) and spans ``span`` either side, by default enough for 90% of the values (at
-    least 5 points, in steps of 5), so one outlier does not wash out the rest; the colour bar
-    shows clipped ends as arrows. Without a target the scale is sequential over the 5-95% range.
-    """
-    v = values[np.isfinite(values)]
-    if v.size == 0:
-        return Normalize(0.0, 1.0), SEQUENTIAL, 0.0, 1.0
-    if centre is None:
-        lo, hi = (float(x) for x in np.quantile(v, [0.05, 0.95]))
-        hi = max(hi, lo + 0.01)
-        return Normalize(lo, hi), SEQUENTIAL, lo, hi
-    half = _span(np.quantile(np.abs(v - centre), 0.9)) if span is None else span
-    norm = Normalize(centre - half, centre + half)
-    return norm, DIVERGING, max(norm.vmin, 0.0), min(norm.vmax, 1.0)
-
-
 def _span(distance: float) -> float:
     """Half-range of a diverging scale: ``distance`` rounded up to 5 points, at least 5, so that
     a 2-point gap does not look dramatic."""
@@ -75,6 +53,10 @@ def _extend(values: np.ndarray, lo: float, hi: float) -> str:
     )
 
 
+#: Hatching of a tile whose difference from the national share is within the simulation's noise.
+NOISE_HATCH = "////"
+
+
 @styled(figsize=(7.0, 6.2))
 def province_map(
     ds: xr.Dataset,
@@ -83,12 +65,16 @@ def province_map(
     metric: str = "population",
     tech: str = "any",
     span: float | None = None,
+    level: float = 0.9,
     ax: Axes | None = None,
 ) -> Axes:
-    """Tile-grid map of the 31 provinces coloured by median share at the end of a target year.
+    """Tile-grid map of the 31 provinces: each province's share against the national share.
 
-    Colours diverge at that year's target (red below it, blue above; equal steps either side), so
-    the laggards stand out; each tile prints the median share.
+    Each tile prints the province's median share at the end of ``year``. Its colour is the median
+    over draws of the province's share minus the national share (red below, blue above; equal
+    steps either side), shown only where the difference exceeds the simulation's own noise: a
+    tile whose ``level`` bootstrap interval of that median difference includes 0
+    (:func:`sim.report.summaries.province_difference`) is grey and hatched.
 
     Parameters
     ----------
@@ -98,23 +84,29 @@ def province_map(
         A year of ``ds.year`` (default: the first).
     metric, tech : str
     span : float, optional
-        Shares this far (in share points, e.g. 0.1 = 10 points) from the target get the strongest
+        Differences this far from 0 (in share points, e.g. 0.05 = 5 points) get the strongest
         colours; fix it to compare maps. Default: fitted to the provinces.
+    level : float, default 0.9
+        Central probability of the interval that decides what is noise, in (0, 1).
     ax : Axes, optional
 
     Returns
     -------
     Axes
-        Holds one ``Rectangle`` patch per province (``gid`` = the province) and a colour bar.
+        Holds one ``Rectangle`` patch per province (``gid`` = the province; hatched when within
+        the noise) and a colour bar.
     """
     year = int(ds["year"].values[0]) if year is None else int(year)
     da = results.share_by(ds, "province", tech, metric).sel(year=year)
     med = summaries.draw_quantiles(da, [0.5], ds).isel(quantile=0)
-    thr = _threshold(ds, year, metric, tech)
-    norm, cmap_name, lo, hi = _colour_scale(med.values, thr, span)
-    cmap = mpl.colormaps[cmap_name]
-    for prov in med["province"].values:
-        _tile(ax, str(prov), float(med.sel(province=prov)), cmap, norm)
+    lo, mid, hi = summaries.province_difference(ds, year, tech=tech, metric=metric, level=level)
+    clear = ((lo > 0) | (hi < 0)).values
+    half = span if span is not None else _diff_span(np.abs(mid.values[clear]))
+    norm = Normalize(-half, half)
+    cmap = mpl.colormaps[DIVERGING]
+    for i, prov in enumerate(med["province"].values):
+        d = float(mid.sel(province=prov)) if clear[i] else np.nan
+        _tile(ax, str(prov), float(med.sel(province=prov)), cmap, norm, colour=d)
     nrow, ncol = grid_shape()
     ax.set_xlim(-0.1, ncol + 0.04)
     ax.set_ylim(-nrow + 0.9, 1.04)
@@ -129,16 +121,17 @@ def province_map(
         pad=0.02,
         aspect=40,
         shrink=0.8,
-        boundaries=np.linspace(lo, hi, 257),
-        extend=_extend(med.values, lo, hi),
+        boundaries=np.linspace(-half, half, 257),
+        extend=_extend(mid.values[clear], -half, half),
     )
     cb.ax.xaxis.set_major_locator(MaxNLocator(nbins=6, steps=[1, 2, 2.5, 5, 10]))
-    cb.ax.xaxis.set_major_formatter(mpl.ticker.PercentFormatter(xmax=1.0, decimals=0))
-    if thr is not None:
-        cb.ax.axvline(thr, color="black", linewidth=2.0)
-        cb.set_label(f"median over draws (black line: the {pct(thr)} target; red = below it)")
-    else:
-        cb.set_label("median over draws")
+    cb.ax.xaxis.set_major_formatter(mpl.ticker.FuncFormatter(lambda v, _: pp(v, decimals=0)))
+    nat = summaries.draw_quantiles(results.share_at(ds, year, tech, metric), [0.5], ds)
+    national = float(nat.isel(quantile=0))
+    cb.set_label(
+        f"median difference from the national share ({pct(national)}), points\n"
+        f"grey, hatched: within the simulation's noise ({level:.0%} interval includes 0)"
+    )
     ax.set_title(
         f"Share of {label(metric, METRIC_LABELS)} using {label(tech, TECH_LABELS)}, "
         f"end-{year}, by province"
@@ -146,14 +139,36 @@ def province_map(
     return ax
 
 
-def _tile(ax: Axes, prov: str, v: float, cmap: mpl.colors.Colormap, norm: Normalize) -> None:
-    """One province's tile, named and printed with its share ``v`` (NaN: grey, no colour)."""
+def _diff_span(distance: np.ndarray) -> float:
+    """Half-range of the difference scale: the largest clear difference rounded up to a point,
+    at least 2 points, so that a 1-point gap does not look dramatic."""
+    top = float(distance.max()) if distance.size else 0.0
+    return max(float(np.ceil(top / 0.01 - 1e-9) * 0.01), 0.02)
+
+
+def _tile(
+    ax: Axes,
+    prov: str,
+    v: float,
+    cmap: mpl.colors.Colormap,
+    norm: Normalize,
+    *,
+    colour: float | None = None,
+) -> None:
+    """One province's tile, named and printed with its share ``v``, filled by ``colour`` (default
+    ``v``) on ``cmap``; a NaN ``colour`` gives a grey tile, hatched when ``v`` is known (the
+    difference is within the noise)."""
     if prov not in TILES:
         raise ValueError(f"province {prov!r} has no tile in sim.report.tiles.TILES")
     r, c = TILES[prov]
-    face = cmap(norm(v)) if np.isfinite(v) else MISSING_COLOR
-    ax.add_patch(Rectangle((c, -r), 0.94, 0.94, facecolor=face, edgecolor="white", gid=prov))
-    dark = np.isfinite(v) and abs(norm(v) - 0.5) > 0.3
+    c_val = v if colour is None else colour
+    shown = np.isfinite(c_val)
+    face = cmap(norm(c_val)) if shown else MISSING_COLOR
+    hatch = NOISE_HATCH if not shown and np.isfinite(v) else None
+    ax.add_patch(
+        Rectangle((c, -r), 0.94, 0.94, facecolor=face, edgecolor="white", hatch=hatch, gid=prov)
+    )
+    dark = shown and abs(norm(c_val) - 0.5) > 0.3
     ink = "white" if dark else "black"
     name = TILE_LABELS.get(prov, prov)
     kw = {"ha": "center", "va": "center", "color": ink}
