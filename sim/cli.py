@@ -10,6 +10,7 @@ finishes an interrupted run.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import NoReturn
@@ -18,7 +19,7 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
-from sim import comparison, paths, pipeline, results
+from sim import comparison, console, paths, pipeline, results
 from sim.config import compose_config, override_key, to_specs
 from sim.engine import storage
 from sim.spec import ConfigError, Spec, scenario_titles
@@ -32,6 +33,8 @@ def format_odds(summary: dict, *, title: str = "") -> str:
         f"{PROG}: scenario {summary['scenario']!r}{f' ({title})' if title else ''}, "
         f"{summary['draws']} draws, seed {summary['seed']}",
     ]
+    if over := summary.get("overrides"):
+        lines.append(overrides_line(over))
     if primary := summary.get("primary"):
         lines.append(f"* primary reading: {primary['tech']} use, share of {primary['metric']}")
     labels = [
@@ -64,6 +67,13 @@ def format_odds(summary: dict, *, title: str = "") -> str:
             + ", ".join(f"{k} {v['mean_events']:.2f}" for k, v in shocks.items())
         )
     return "\n".join(lines)
+
+
+def overrides_line(overrides: dict[str, list[str]]) -> str:
+    """One line naming what a run changed: command-line overrides and its scenario's keys."""
+    cli = " ".join(overrides.get("command_line", [])) or "none"
+    scen = ", ".join(overrides.get("scenario", [])) or "none"
+    return f"overrides: command line {cli}; scenario file sets {scen}"
 
 
 def format_comparison(comp: comparison.Comparison) -> str:
@@ -148,7 +158,7 @@ def _task(cfg: DictConfig, specs: tuple[Spec, ...] | None) -> None:
             print(format_comparison(comp))
         else:
             _, summary = pipeline.run_one(specs[0], folder=out)
-            print(format_odds(summary, title=specs[0].scenario.title))
+            print(format_odds(summary, title=specs[0].title))
             if "calibration" in summary:
                 print(format_calibration(summary))
     except ConfigError as exc:  # chunks of another run in the folder, an unreachable scheduler
@@ -178,6 +188,12 @@ def _preflight(argv: list[str]) -> tuple[Spec, ...]:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``python -m sim`` and the ``aiplus-sim`` script."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    if "--help" in argv or "-h" in argv:
+        print(console.HELP, end="")
+        return 0
+    argv = ["--help" if a == "--help-all" else a for a in argv]
+    if not any(a.startswith("-") for a in argv):
+        argv = console.quick(console.single_draw(argv), os.environ)
     if "--list-scenarios" in argv:
         try:
             print(format_scenarios())

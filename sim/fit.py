@@ -44,6 +44,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.stats import qmc
 
+from sim import paths
 from sim.rules import ai_share_of_new_devices, bass_share
 from sim.streams import fit_noise_rng, fit_rng
 
@@ -513,7 +514,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if not 0.0 < args.level < 1.0:
             raise InputError(f"--level {args.level}: allowed: between 0 and 1")
-        t, y, sd = read_series(args.file, series=args.series, until=args.until)
+        t, y, sd = read_series(paths.resolve(args.file), series=args.series, until=args.until)
         fit = fit_curve(t, y, args.model, sd=sd, seed=args.seed)
     except (InputError, ValueError) as exc:
         print(f"sim.fit: error: {exc}", file=sys.stderr)

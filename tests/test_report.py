@@ -293,3 +293,18 @@ def test_report_flag_must_be_true_or_false():
     assert load_spec(["report=false"]).report is False
     with pytest.raises(ConfigError, match=r"report: expected true or false"):
         load_spec(["report=sometimes"])
+
+
+def test_sector_heatmap_colours_the_share_on_one_scale_in_every_panel(ds):
+    # Higher shares are brighter whatever the year's target: the colour is the share itself.
+    for metric in ("firms", "firm_employment"):
+        ax = charts.sector_heatmap(ds, metric=metric, ax=new_ax())
+        (img,) = [im for im in ax.get_images() if isinstance(im, AxesImage)]
+        assert (img.norm.vmin, img.norm.vmax) == (0.0, 1.0)
+        med = np.ma.filled(img.get_array(), np.nan)
+        shown = [
+            float(t.get_text().rstrip("%")) / 100 for t in ax.texts if t.get_text()[:1].isdigit()
+        ]
+        np.testing.assert_allclose(
+            sorted(shown), sorted(np.round(med[np.isfinite(med)], 2)), atol=0.006
+        )
