@@ -76,10 +76,10 @@ def sandbox(tmp_path_factory) -> tuple[Path, dict[str, str]]:
     return tmp, env
 
 
-def _run(command: str, sandbox) -> subprocess.CompletedProcess[str]:
+def _run(command: str, sandbox, *extra: str) -> subprocess.CompletedProcess[str]:
     tmp, env = sandbox
     return subprocess.run(
-        as_argv(command, tmp),
+        [*as_argv(command, tmp), *extra],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -105,7 +105,7 @@ def test_the_plain_bass_command_follows_the_discrete_bass_curve(sandbox):
     command = next(c for c in COMMANDS if "population=single_market" in c)
     tmp, _ = sandbox
     out = tmp / "bass"
-    r = _run(f"{command} hydra.run.dir={out}", sandbox)
+    r = _run(command, sandbox, f"hydra.run.dir={out}")
     assert r.returncode == 0, r.stderr
     summary = json.loads((out / "summary.json").read_text())
     assert summary["draws"] == 1  # nothing uncertain: one draw
