@@ -15,6 +15,7 @@ hydra.run.dir=RUN_FOLDER`` finishes the run.
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from collections.abc import Callable
@@ -27,7 +28,7 @@ import yaml
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
-from sim import comparison, paths, pipeline, results, runfolder, sweep
+from sim import comparison, console, paths, pipeline, results, runfolder, sweep
 from sim.config import compose_config, is_sweep, override_key, run_dir, sweep_jobs, to_specs
 from sim.engine import backends, storage
 from sim.spec import ConfigError, Spec, scenario_titles
@@ -41,6 +42,8 @@ def format_odds(summary: dict, *, title: str = "") -> str:
         f"{PROG}: scenario {summary['scenario']!r}{f' ({title})' if title else ''}, "
         f"{summary['draws']} draws, seed {summary['seed']}",
     ]
+    if over := summary.get("overrides"):
+        lines.append(overrides_line(over))
     if primary := summary.get("primary"):
         lines.append(f"* primary reading: {primary['tech']} use, share of {primary['metric']}")
     labels = [
@@ -73,6 +76,13 @@ def format_odds(summary: dict, *, title: str = "") -> str:
             + ", ".join(f"{k} {v['mean_events']:.2f}" for k, v in shocks.items())
         )
     return "\n".join(lines)
+
+
+def overrides_line(overrides: dict[str, list[str]]) -> str:
+    """One line naming what a run changed: command-line overrides and its scenario's keys."""
+    cli = " ".join(overrides.get("command_line", [])) or "none"
+    scen = ", ".join(overrides.get("scenario", [])) or "none"
+    return f"overrides: command line {cli}; scenario file sets {scen}"
 
 
 def format_comparison(comp: comparison.Comparison) -> str:
@@ -152,7 +162,7 @@ def _task(cfg: DictConfig, specs: tuple[Spec, ...]) -> None:
             print(format_comparison(comp))
         else:
             _, summary = pipeline.run_one(specs[0], folder=out)
-            print(format_odds(summary, title=specs[0].scenario.title))
+            print(format_odds(summary, title=specs[0].title))
             if "calibration" in summary:
                 print(format_calibration(summary))
     except ConfigError as exc:  # a scheduler that went away after the pre-flight check
@@ -191,6 +201,12 @@ SWEEP = ("-m", "--multirun")
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``python -m sim`` and the ``aiplus-sim`` script."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    if "--help" in argv or "-h" in argv:
+        print(console.HELP, end="")
+        return 0
+    argv = ["--help" if a == "--help-all" else a for a in argv]
+    if not any(a.startswith("-") for a in argv):
+        argv = console.quick(console.single_draw(argv), os.environ)
     if "--list-scenarios" in argv:
         try:
             print(format_scenarios())
@@ -205,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
         flags = [a for a in argv if a.startswith("-")]
         for flag in flags:
             if flag not in (*SWEEP, "-r", "--run"):
-                allowed = "--list-scenarios, -m/--multirun, --help, --hydra-help, --cfg, --info"
+                allowed = "--list-scenarios, -m/--multirun, --help, --help-all, --cfg, --info"
                 raise ConfigError("command line", flag, f"unknown option; allowed: {allowed}")
         overrides = [a for a in argv if not a.startswith("-")]
         if set(flags) & set(SWEEP) or is_sweep(overrides):

@@ -6,6 +6,7 @@ Only this module, :mod:`sim.cli` and :mod:`sim.api` import Hydra or OmegaConf.
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -93,7 +94,16 @@ def to_spec(cfg: DictConfig, overrides: Sequence[str] = ()) -> Spec:
         raise ConfigError(
             where.get(key.split(".", 1)[0], "conf/config.yaml"), key, f"cannot resolve: {first}"
         ) from None
-    return build_spec(plain, scenarios_dir=paths.scenarios_dir(), sources=where)
+    spec = build_spec(plain, scenarios_dir=paths.scenarios_dir(), sources=where)
+    return dataclasses.replace(spec, overrides=run_overrides(overrides))
+
+
+def run_overrides(overrides: Sequence[str]) -> tuple[str, ...]:
+    """The overrides that change a run (Hydra's own ``hydra.*`` and the scenario's name left
+    out: the scenario is recorded on its own)."""
+    return tuple(
+        o for o in overrides if not override_key(o).startswith(("hydra.", "scenario", "compare"))
+    )
 
 
 def to_specs(cfg: DictConfig, overrides: Sequence[str] = ()) -> tuple[Spec, ...]:

@@ -5,7 +5,8 @@ functions with validated :class:`~sim.spec.Spec` objects, so a run, or a compari
 calibrated and summarised the same way whichever edge started it. Nothing here knows Hydra.
 
 A run folder holds ``results.nc`` (:mod:`sim.results`), ``summary.json``
-(:func:`sim.targets.summarize`) and ``report.md``; a comparison folder holds one such folder
+(:func:`sim.targets.summarize`), ``odds.csv`` (:func:`sim.targets.odds_csv`), ``report.md`` and
+``report.html``; a comparison folder holds one such folder
 per scenario (without its report), ``comparison.json`` (:func:`sim.comparison.compare`) and the
 comparison's ``report.md``.
 """
@@ -48,11 +49,11 @@ def run_one(spec: Spec, *, folder: Path | None = None) -> tuple[xr.Dataset, dict
     sim.spec.ConfigError
         When ``folder`` holds chunks of another run, or a dask scheduler cannot be reached.
     """
-    ds = calibration.calibrate(simulate(spec, folder=folder), spec.calibration)
+    ds = results.with_cf(calibration.calibrate(simulate(spec, folder=folder), spec.calibration))
     summary = targets.summarize(ds)
     if folder is not None:
         _write(ds, summary, folder)
-        write_report(ds, folder, charts=spec.report)
+        write_report(ds, folder, charts=spec.report, summary=summary)
         storage.remove_chunks(folder)  # last: a run that fails before this can still resume
     return ds, summary
 
@@ -98,6 +99,7 @@ def run_comparison(
 
 
 def _write(ds: xr.Dataset, summary: dict, folder: Path) -> None:
-    """Write ``results.nc`` and ``summary.json`` into ``folder`` (exists)."""
+    """Write ``results.nc``, ``summary.json`` and ``odds.csv`` into ``folder`` (exists)."""
     results.write(ds, Path(folder) / "results.nc")
     results.write_text(json.dumps(summary, indent=2) + "\n", Path(folder) / "summary.json")
+    results.write_text(targets.odds_csv(summary), Path(folder) / "odds.csv")

@@ -25,7 +25,8 @@ itself. A calibrated run adds ``weight`` (draw,) and the ``calibration`` record.
 
 Other modules read a results Dataset through the accessors here (:func:`targets_of`,
 :func:`share_at`, :func:`share_path`, :func:`share_by`, :func:`param_value`,
-:func:`calibration_of`, :func:`weights_of`), not by variable names and positions of their own.
+:func:`calibration_of`, :func:`weights_of`, :func:`overrides_of`), not by variable names and
+positions of their own. :func:`write` adds the CF attributes (:func:`with_cf`).
 """
 
 from __future__ import annotations
@@ -73,8 +74,11 @@ def spec_attrs(spec: Spec, *, engine: str) -> dict[str, str | int]:
     return {
         "schema": SCHEMA,
         "scenario": spec.scenario.name,
-        "scenario_title": spec.scenario.title,
-        "scenario_description": spec.scenario.description,
+        "scenario_title": spec.title,
+        "scenario_description": spec.description,
+        "overrides": json.dumps(
+            {"command_line": list(spec.overrides), "scenario": list(spec.scenario.sets)}
+        ),
         "seed": spec.mc.seed,
         "draws": spec.mc.draws,
         "engine": engine,
@@ -286,6 +290,12 @@ def param_value(ds: xr.Dataset, name: str) -> np.ndarray:
     return ds["param_value"].sel(param=name).values
 
 
+def overrides_of(ds: xr.Dataset) -> dict[str, list[str]]:
+    """What the run changed: ``command_line`` (its overrides) and ``scenario`` (the keys its
+    scenario file sets); empty lists for a results file written before they were recorded."""
+    return json.loads(ds.attrs.get("overrides", '{"command_line": [], "scenario": []}'))
+
+
 def calibration_of(ds: xr.Dataset) -> dict | None:
     """The calibration record (:func:`sim.calibration.calibrate`), or None when not calibrated."""
     raw = ds.attrs.get("calibration")
@@ -315,8 +325,67 @@ def weights_of(ds: xr.Dataset) -> np.ndarray | None:
     return w
 
 
+#: CF conventions followed by results files [1]_.
+CONVENTIONS = "CF-1.10"
+#: ``long_name`` and ``units`` of every variable and coordinate a results file may hold. Shares and
+#: counts are dimensionless (``"1"``); labels (string coordinates) too. ``time`` gets its units
+#: (``days since ...``) from xarray's datetime encoding. Parameters have mixed units, given by
+#: each parameter's prior (the ``priors`` attribute).
+CF_ATTRS: dict[str, tuple[str, str]] = {
+    "share": ("adopted share, national", "1"),
+    "share_province": ("adopted share by province at the end of each target year", "1"),
+    "share_sector": ("adopted share by sector at the end of each target year", "1"),
+    "param_value": ("sampled parameter value (units per parameter: see the priors attribute)", "1"),
+    "weight": ("draw weight", "1"),
+    "events": ("number of shocks of each kind in the draw's horizon", "1"),
+    "event_time": ("start of each shock, decimal year", "year"),
+    "public_cost": ("public cost of each lever, programmes included", "yuan"),
+    "programme_cost": ("public cost of each programme", "yuan"),
+    "draw": ("Monte Carlo draw", "1"),
+    "time": ("month end", ""),
+    "tech": ("technology", "1"),
+    "metric": ("reading of penetration: what the share counts", "1"),
+    "year": ("target year (share read at its end)", "1"),
+    "province": ("province", "1"),
+    "region": ("region of the province", "1"),
+    "sector": ("sector", "1"),
+    "key_area": ("key area of the opinion of the sector", "1"),
+    "param": ("parameter name", "1"),
+    "shock": ("kind of shock", "1"),
+    "event": ("shock event index", "1"),
+    "cost_year": ("calendar year of the cost", "1"),
+    "estimate": ("cost estimate: central, low or high unit costs", "1"),
+    "lever": ("support lever", "1"),
+    "programme": ("programme", "1"),
+}
+
+
+def with_cf(ds: xr.Dataset) -> xr.Dataset:
+    """``ds`` with the CF attributes: ``Conventions`` and, on every variable and coordinate,
+    ``long_name`` and ``units`` (kept where already set; unknown names get their own name and
+    ``"1"``).
+
+    References
+    ----------
+    .. [1] Eaton, B. et al. NetCDF Climate and Forecast (CF) Metadata Conventions, version 1.10.
+       https://cfconventions.org/
+    """
+    ds = ds.copy()
+    for name, var in {**ds.data_vars, **ds.coords}.items():
+        long_name, units = CF_ATTRS.get(str(name), (str(name).replace("_", " "), "1"))
+        var.attrs.setdefault("long_name", long_name)
+        if np.issubdtype(var.dtype, np.datetime64):
+            var.attrs.update(standard_name="time", axis="T")
+        else:
+            var.attrs.setdefault("units", units)
+    ds.attrs["Conventions"] = CONVENTIONS
+    return ds
+
+
 def write(ds: xr.Dataset, path: Path) -> None:
-    """Write ``ds`` to netCDF at ``path`` atomically: a reader never sees a half-written file."""
+    """Write ``ds`` to netCDF at ``path`` atomically (a reader never sees a half-written file),
+    with the CF attributes (:func:`with_cf`)."""
+    ds = with_cf(ds)
     path = Path(path)
     tmp = temp_beside(path)
     try:

@@ -263,3 +263,37 @@ class Odds:
             "share_p05": self.share_p05,
             "share_p95": self.share_p95,
         }
+
+
+def rank_correlation(x: ArrayLike, y: ArrayLike, *, weights: ArrayLike | None = None) -> float:
+    """Spearman's rank correlation of ``x`` and ``y`` over draws, weighted when given weights.
+
+    The draws' ranks (ties averaged) are correlated by Pearson's formula with the draws' weights
+    [4]_; a constant ``x`` or ``y`` has no correlation (NaN).
+
+    Parameters
+    ----------
+    x, y : array_like, shape (n_draws,)
+    weights : array_like, shape (n_draws,), optional
+        Non-negative draw weights; equal when None.
+
+    Returns
+    -------
+    float
+        In [-1, 1], or NaN.
+
+    References
+    ----------
+    .. [4] Spearman, C. (1904). The proof and measurement of association between two things.
+       American Journal of Psychology 15(1), 72-101.
+    """
+    rx = _scipy_stats.rankdata(np.asarray(x, dtype=np.float64))
+    ry = _scipy_stats.rankdata(np.asarray(y, dtype=np.float64))
+    w = np.ones_like(rx) if weights is None else np.asarray(weights, dtype=np.float64)
+    w = w / w.sum()
+    live = w > 0
+    if np.ptp(rx[live]) == 0 or np.ptp(ry[live]) == 0:  # constant: no correlation to speak of
+        return math.nan
+    dx, dy = rx - w @ rx, ry - w @ ry
+    sxx, syy = w @ (dx * dx), w @ (dy * dy)
+    return float((w @ (dx * dy)) / math.sqrt(sxx * syy))

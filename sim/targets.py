@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Sequence
 
 import xarray as xr
@@ -59,6 +61,8 @@ def summarize(ds: xr.Dataset) -> dict:
     """
     out = {
         "scenario": ds.attrs["scenario"],
+        "title": ds.attrs.get("scenario_title", ds.attrs["scenario"]),
+        "overrides": results.overrides_of(ds),
         "draws": int(ds.sizes["draw"]),
         "seed": int(ds.attrs["seed"]),
         "primary": primary_reading(ds),
@@ -77,6 +81,27 @@ def summarize(ds: xr.Dataset) -> dict:
         ]
         out["calibration"] = results.calibration_of(ds)
     return out
+
+
+def odds_csv(summary: dict) -> str:
+    """``odds.csv``: one row per target and reading of a summary (:func:`summarize`), its
+    values as in ``summary.json`` with each interval ``[low, high]`` split into ``*_low`` and
+    ``*_high`` columns (empty cells for nulls)."""
+    rows = []
+    for t in summary["targets"]:
+        row: dict[str, object] = {}
+        for k, v in t.items():
+            if isinstance(v, list | tuple):
+                row[f"{k}_low"], row[f"{k}_high"] = v
+            else:
+                row[k] = v
+        rows.append(row)
+    header = list(dict.fromkeys(k for r in rows for k in r))
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=header, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows({k: "" if v is None else v for k, v in r.items()} for r in rows)
+    return out.getvalue()
 
 
 _ODDS_KEYS = ("p_hit", "ci95", "share_median", "share_p05", "share_p95")

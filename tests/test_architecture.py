@@ -32,7 +32,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("sim.report", "sim.report.*"),
     ("sim.pipeline",),
     # The edge: command line, Hydra, the Python API, user interfaces.
-    ("sim.config", "sim.api", "sim.cli", "sim.sweep", "sim", "sim.__main__", "sim.ui", "sim.ui.*"),
+    ("sim.config", "sim.api", "sim.cli", "sim.console", "sim.sweep", "sim", "sim.__main__",
+     "sim.ui", "sim.ui.*"),
 )  # fmt: skip
 #: Only these modules may import Hydra or OmegaConf.
 HYDRA_EDGE = {"sim.cli", "sim.config", "sim.api", "sim", "sim.__main__"}

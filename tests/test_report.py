@@ -323,3 +323,33 @@ def test_report_says_which_units_the_firm_readings_count(ds):
 
     text = render(ds)
     assert "33.27 M legal-person units" in text and "individual businesses" in text
+
+
+def test_sector_heatmap_colours_the_share_on_one_scale_in_every_panel(ds):
+    # Higher shares are brighter whatever the year's target: the colour is the share itself.
+    for metric in ("firms", "firm_employment"):
+        ax = charts.sector_heatmap(ds, metric=metric, ax=new_ax())
+        (img,) = [im for im in ax.get_images() if isinstance(im, AxesImage)]
+        assert (img.norm.vmin, img.norm.vmax) == (0.0, 1.0)
+        med = np.ma.filled(img.get_array(), np.nan)
+        shown = [
+            float(t.get_text().rstrip("%")) / 100 for t in ax.texts if t.get_text()[:1].isdigit()
+        ]
+        np.testing.assert_allclose(
+            sorted(shown), sorted(np.round(med[np.isfinite(med)], 2)), atol=0.006
+        )
+
+
+def test_fan_legend_swatches_are_each_technologys_own_band_colour(ds):
+    from matplotlib.colors import to_hex
+
+    from sim.report.style import TECH_COLORS, TECH_LABELS
+
+    ax = charts.fan_chart(ds, metric="population", tech=["terminal", "agent"], ax=new_ax())
+    legend = ax.get_legend()
+    texts = [t.get_text() for t in legend.get_texts()]
+    assert not any(t.startswith("middle") for t in texts)  # no grey band entries
+    for tech in ("terminal", "agent"):
+        entry = next(i for i, t in enumerate(texts) if t.startswith(TECH_LABELS[tech] + ":"))
+        swatch = legend.legend_handles[entry]  # the first of the entry's band patches
+        assert to_hex(swatch.get_facecolor(), keep_alpha=False) == TECH_COLORS[tech].lower()

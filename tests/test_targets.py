@@ -48,7 +48,7 @@ def test_p_hit_counts_draws_strictly_above_the_threshold_at_year_end():
 
 def test_summary_has_the_documented_keys():
     s = summarize(_dataset([0.8] * 10))
-    assert set(s) == {"scenario", "draws", "seed", "primary", "targets"}
+    assert set(s) == {"scenario", "title", "overrides", "draws", "seed", "primary", "targets"}
     t = s["targets"][0]
     assert set(t) == {
         "year",

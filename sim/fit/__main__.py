@@ -11,6 +11,7 @@ from typing import NoReturn
 import numpy as np
 from numpy.typing import NDArray
 
+from sim import paths
 from sim.fit import MODELS, YEARS, CurveFit, InputError, fit_curve, read_series
 
 
@@ -67,7 +68,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for at in args.at or ():
             if not YEARS[0] <= at <= YEARS[1]:  # nan fails too
                 raise InputError(f"--at {at}: allowed: decimal years {YEARS[0]:g}-{YEARS[1]:g}")
-        t, y, sd = read_series(args.file, series=args.series, until=args.until)
+        t, y, sd = read_series(paths.resolve(args.file), series=args.series, until=args.until)
         if not np.all((y >= 0.0) & (y <= 1.0)):
             raise InputError(f"{args.file}: the values must be shares in [0, 1]")
         fit = fit_curve(t, y, args.model, sd=sd, seed=args.seed)

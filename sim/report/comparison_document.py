@@ -7,7 +7,9 @@ from pathlib import Path
 
 from sim import results
 from sim.comparison import Comparison, Row
+from sim.report.answer import comparison_answer_markdown
 from sim.report.document import RUN_FILES, chart_lines, file_lines, table
+from sim.report.html import to_html
 from sim.report.style import METRIC_LABELS, TECH_LABELS, label, pct, pp
 
 
@@ -102,6 +104,7 @@ def render_comparison(
         f"{comp.seed}): draw i of every scenario shares its parameters and random streams, so "
         "each change below is measured draw by draw.",
         "",
+        *comparison_answer_markdown(comp),
         *comparison_markdown(comp),
         "## Charts",
         "",
@@ -143,6 +146,9 @@ def write_comparison_report(comp: Comparison, folder: Path, *, charts: bool = Tr
         files[f"{s.scenario}/results.nc"] = f"every draw's results of `{s.scenario}`"
         files[f"{s.scenario}/summary.json"] = f"the odds table of `{s.scenario}` as data"
     files = {k: v for k, v in files.items() if (folder / k).exists()}
+    files["report.html"] = "this report as one self-contained page (charts embedded), to forward"
     path = folder / "report.md"
-    results.write_text(render_comparison(comp, chart_files, files=files), path)
+    text = render_comparison(comp, chart_files, files=files)
+    results.write_text(text, path)
+    results.write_text(to_html(text, folder), folder / "report.html")
     return path

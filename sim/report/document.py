@@ -12,8 +12,10 @@ from pathlib import Path
 
 import xarray as xr
 
-from sim import data, results
+from sim import data, results, targets
 from sim.report import summaries
+from sim.report.answer import answer_markdown
+from sim.report.html import to_html
 from sim.report.style import METRIC_LABELS, TECH_LABELS, label, pct
 from sim.stats import Odds, effective_sample_size
 
@@ -21,6 +23,8 @@ from sim.stats import Odds, effective_sample_size
 RUN_FILES = {
     "results.nc": "every draw's results (xarray Dataset; see sim/results.py)",
     "summary.json": "the odds table as data",
+    "odds.csv": "the odds table for spreadsheets: one row per target and reading",
+    "report.html": "this report as one self-contained page (charts embedded), to forward",
     "config.yaml": "the resolved configuration (Hydra's .hydra/ has the overrides)",
 }
 
@@ -286,13 +290,28 @@ def _run_line(ds: xr.Dataset) -> str:
     return " · ".join(parts)
 
 
-def render(ds: xr.Dataset, chart_files: list | None = None, *, files: dict | None = None) -> str:
-    """The report's Markdown text.
+def _overrides_line(ds: xr.Dataset) -> str:
+    over = results.overrides_of(ds)
+    cli = " ".join(f"`{o}`" for o in over["command_line"]) or "none"
+    scen = ", ".join(f"`{k}`" for k in over["scenario"]) or "none"
+    return f"Overrides: command line {cli}; scenario file `{ds.attrs.get('scenario')}` sets {scen}."
+
+
+def render(
+    ds: xr.Dataset,
+    chart_files: list | None = None,
+    *,
+    files: dict | None = None,
+    summary: dict | None = None,
+) -> str:
+    """The report's Markdown text: the answer first, then the appendix.
 
     Parameters
     ----------
     ds : Dataset
         The run's results.
+    summary : dict, optional
+        Its summary (:func:`sim.targets.summarize`; computed from ``ds`` when None).
     chart_files : list of ChartFile, optional
         Charts saved beside the report (None: the run drew none).
     files : mapping, optional
@@ -304,9 +323,14 @@ def render(ds: xr.Dataset, chart_files: list | None = None, *, files: dict | Non
         "",
         a.get("scenario_description", ""),
         "",
+        *answer_markdown(ds, targets.summarize(ds) if summary is None else summary),
+        "## Appendix: the run",
+        "",
         _run_line(ds),
         "",
         *([ds.attrs["population_units"], ""] if ds.attrs.get("population_units") else []),
+        _overrides_line(ds),
+        "",
         "## Odds of the targets",
         "",
         *odds_markdown(ds),
@@ -332,8 +356,11 @@ def render(ds: xr.Dataset, chart_files: list | None = None, *, files: dict | Non
     return "\n".join(lines).rstrip() + "\n"
 
 
-def write_report(ds: xr.Dataset, folder: Path, *, charts: bool = True) -> Path:
-    """Write ``report.md`` (and, with ``charts``, the PNGs it links) into a run folder.
+def write_report(
+    ds: xr.Dataset, folder: Path, *, charts: bool = True, summary: dict | None = None
+) -> Path:
+    """Write ``report.md`` and ``report.html`` (and, with ``charts``, the PNGs they show) into a
+    run folder.
 
     Parameters
     ----------
@@ -344,11 +371,13 @@ def write_report(ds: xr.Dataset, folder: Path, *, charts: bool = True) -> Path:
     charts : bool
         Draw the charts into ``folder/charts/``. False (``report=false``) writes the text only and
         never imports matplotlib.
+    summary : dict, optional
+        The run's summary (:func:`sim.targets.summarize`; computed from ``ds`` when None).
 
     Returns
     -------
     Path
-        The report's path.
+        The path of ``report.md``.
     """
     folder = Path(folder)
     chart_files = None
@@ -356,7 +385,9 @@ def write_report(ds: xr.Dataset, folder: Path, *, charts: bool = True) -> Path:
         from sim.report.figures import save_charts
 
         chart_files = save_charts(ds, folder)
-    files = {k: v for k, v in RUN_FILES.items() if (folder / k).exists()}
+    files = {k: v for k, v in RUN_FILES.items() if (folder / k).exists() or k == "report.html"}
     path = folder / "report.md"
-    results.write_text(render(ds, chart_files, files=files), path)
+    text = render(ds, chart_files, files=files, summary=summary)
+    results.write_text(text, path)
+    results.write_text(to_html(text, folder), folder / "report.html")
     return path

@@ -19,6 +19,7 @@ from sim import results
 from sim.comparison import Comparison
 from sim.report import charts, summaries
 from sim.report.style import RC
+from sim.report.tiles import TILES
 from sim.vocab import METRICS
 
 
@@ -124,9 +125,12 @@ def _adoption_specs(ds: xr.Dataset) -> list[tuple]:
 
 
 def _map_specs(ds: xr.Dataset) -> list[tuple]:
-    """The province map at each target year and, for firm metrics, the sector heatmap."""
+    """The province map at each target year and, for firm metrics, the sector heatmap; neither
+    for a population that is not China's provinces and sectors (``population=single_market``)."""
     years = [int(y) for y in ds["year"].values]
     firm_metrics = [m for m in ("firms", "firm_employment") if m in ds["metric"].values]
+    if "province" not in ds.coords or not set(map(str, ds["province"].values)) <= set(TILES):
+        return []
     specs = [
         (
             "provinces.png",
@@ -148,13 +152,13 @@ def _map_specs(ds: xr.Dataset) -> list[tuple]:
             ),
         ),
     ]
-    if firm_metrics:
+    if firm_metrics and ds.sizes.get("sector", 0) > 1:
         specs.append(
             (
                 "sectors.png",
                 "Sectors, grouped by the opinion's key areas",
-                "Cell text: median share of firms in the sector; colour: distance from that "
-                "year's target (red below, blue above).",
+                "Cell text and colour: median share of firms in the sector, on one scale in "
+                "both panels (brighter = more adoption); red frame: below that year's target.",
                 lambda: _grid(
                     lambda ax, metric: charts.sector_heatmap(ds, metric=metric, ax=ax),
                     [{"metric": m} for m in firm_metrics],

@@ -6,6 +6,7 @@ none of them knows where its values came from.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -279,9 +280,37 @@ class Target:
 
 @dataclass(frozen=True)
 class Scenario:
+    """A planner's scenario file: its name (the file's stem), title and description, and the keys
+    it overrides (``levers.compute``, ``programmes.sme_vouchers``, ...)."""
+
     name: str
     title: str
     description: str
+    sets: tuple[str, ...] = ()
+
+
+#: Command-line overrides that change what a run is, and how its title says so. A scenario's
+#: title describes the scenario file; these name what the command line changed on top of it.
+OVERRIDE_LABELS: dict[str, str] = {
+    "levers=none": "support withdrawn",
+    "uncertainty=none": "every parameter at its central value",
+    "shocks=none": "no shocks",
+    "shocks=stochastic": "random shocks on",
+    "population=single_market": "single market",
+    "calibration=observed": "calibrated to observations",
+    "engine=abm": "agent-based engine",
+}
+#: What each of those overrides does, for the run's description.
+OVERRIDE_NOTES: dict[str, str] = {
+    "levers=none": "`levers=none`: every support lever is at zero intensity in every year (only "
+    "a scenario's own lever schedules and programmes remain), so no current support is assumed.",
+    "uncertainty=none": "`uncertainty=none`: every uncertain parameter is fixed at its central "
+    "value; draws differ only by the agents' chance decisions.",
+    "shocks=none": "`shocks=none`: no shock at all, not even the observed early-2025 surge.",
+    "shocks=stochastic": "`shocks=stochastic`: random shocks at their prior rates.",
+    "population=single_market": "`population=single_market`: identical agents in one market "
+    "(the plain Bass check), not China's provinces and sectors.",
+}
 
 
 @dataclass(frozen=True)
@@ -346,6 +375,33 @@ class Spec:
     #: Draw the run report's charts (False: ``report.md`` without charts, no matplotlib).
     report: bool = True
     engine: Engine = "core"
+    #: The command-line overrides the run was composed with (``hydra.*`` left out).
+    overrides: tuple[str, ...] = ()
+
+    @property
+    def title(self) -> str:
+        """What the run is: the scenario's title and what the command line changed, e.g.
+        ``'Baseline, support withdrawn'`` for ``levers=none``.
+
+        Withdrawn support contradicts a title's bracketed policy (``'(current policy)'``), so that
+        bracket is dropped.
+        """
+        changed = [OVERRIDE_LABELS[o] for o in self.overrides if o in OVERRIDE_LABELS]
+        title = self.scenario.title
+        if "levers=none" in self.overrides:
+            title = re.sub(r"\s*\([^()]*\)\s*$", "", title) or title
+        return ", ".join([title, *changed])
+
+    @property
+    def description(self) -> str:
+        """The scenario's description, after notes on the overrides that change its meaning."""
+        notes = [OVERRIDE_NOTES[o] for o in self.overrides if o in OVERRIDE_NOTES]
+        if not notes:
+            return self.scenario.description
+        return (
+            " ".join(["This run overrides the scenario file:", *notes, "The file describes:"])
+            + f" {self.scenario.description}"
+        )
 
     @property
     def param_names(self) -> tuple[str, ...]:

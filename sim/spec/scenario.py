@@ -112,7 +112,10 @@ def validate_scenario(
     for k in ("title", "description"):
         if not isinstance(raw.get(k), str) or not raw[k].strip():
             raise r.fail(k, "every scenario needs a title and a description (text)")
-    scenario = Scenario(name, raw["title"].strip(), " ".join(raw["description"].split()))
+    sets = tuple(
+        f"{k}.{sub}" for k in SCENARIO_KEYS[2:] if isinstance(raw.get(k), Mapping) for sub in raw[k]
+    )
+    scenario = Scenario(name, raw["title"].strip(), " ".join(raw["description"].split()), sets)
     return Overlay(scenario, r, raw)
 
 

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import xarray as xr
 from matplotlib.axes import Axes
+from matplotlib.legend_handler import HandlerTuple
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
@@ -64,17 +65,29 @@ def fan_chart(
         ax.fill_between(time, v[0], v[4], color=c, alpha=0.15, linewidth=0)
         ax.fill_between(time, v[1], v[3], color=c, alpha=0.35, linewidth=0)
         ax.plot(time, v[2], color=c, linewidth=2.0, label=f"median: {tn}")
-        handles.append(Line2D([], [], color=c, linewidth=2.0, label=label(tn, TECH_LABELS)))
+        # The legend swatch is the technology's own bands with its median across them.
+        wide = Patch(color=c, alpha=0.15, linewidth=0)
+        core = Patch(color=c, alpha=0.35, linewidth=0, label=label(tn, TECH_LABELS))
+        handles.append((wide, core, Line2D([], [], color=c, linewidth=2.0)))
     targets = [t for t in results.targets_of(ds) if t.metric == metric]
     if targets:
         handles.append(_mark_targets(ax, targets, techs))
-    grey = "#555555"
-    handles += [
-        Patch(color=grey, alpha=0.35, linewidth=0, label="middle 50% of draws"),
-        Patch(color=grey, alpha=0.15, linewidth=0, label="middle 90% of draws"),
+    labels = [
+        f"{h[1].get_label()}: median, middle 50% and 90% of draws"
+        if isinstance(h, tuple)
+        else h.get_label()
+        for h in handles
     ]
     # Lower right stays clear: shares rise over time, so late years sit high on the chart.
-    ax.legend(handles=handles, loc="lower right", frameon=True, framealpha=0.85, edgecolor="none")
+    ax.legend(
+        handles,
+        labels,
+        handler_map={tuple: HandlerTuple(ndivide=1)},
+        loc="lower right",
+        frameon=True,
+        framealpha=0.85,
+        edgecolor="none",
+    )
     ax.set_ylim(0, 1)
     # Years are labelled mid-span, so a target due at the end of 2027 sits at the end of "2027".
     ax.set_xlim(time[0], time[-1] + np.timedelta64(45, "D"))

@@ -30,6 +30,9 @@ from sim.report.style import (
 from sim.report.tiles import TILE_LABELS, TILES, grid_shape
 from sim.vocab import KEY_AREAS
 
+#: Frame of a sector cell whose median is below that year's target (ColorBrewer RdBu's red).
+BELOW = "#B2182B"
+
 
 def _threshold(ds: xr.Dataset, year: int, metric: str, tech: str) -> float | None:
     """The target threshold for ``year``: of this metric and tech if set, else any at that year."""
@@ -182,13 +185,13 @@ def sector_heatmap(
     *,
     metric: str = "firms",
     tech: str = "any",
-    span: float | None = None,
     ax: Axes | None = None,
 ) -> Axes:
     """Median share by sector (rows, grouped by the opinion's key areas) and target year (columns).
 
-    Each cell prints the median share; its colour is the distance from that year's target in
-    percentage points (red below, blue above), so years with different targets read alike.
+    Each cell prints the median share and is coloured by it on one fixed scale, 0 to 100%, in every
+    panel and year (brighter = more adoption); a cell whose median is below that year's target
+    has a red frame.
 
     Parameters
     ----------
@@ -197,9 +200,6 @@ def sector_heatmap(
     metric : {'firms', 'firm_employment'}
         Sector shares exist for firm metrics only.
     tech : str
-    span : float, optional
-        Distance from the target (share points) that gets the strongest colours; fix it to compare
-        heatmaps. Default: fitted to the sectors.
     ax : Axes, optional
 
     Returns
@@ -222,19 +222,17 @@ def sector_heatmap(
     med = med.sel(sector=sectors)
     years = [int(y) for y in med["year"].values]
     thr = np.array([_threshold(ds, y, metric, tech) for y in years], dtype=object)
-    have = np.array([t is not None for t in thr])
-    gap = med.values - np.where(have, thr, np.nan).astype(np.float64)
-    if have.all():
-        half = _span(np.nanmax(np.abs(gap))) if span is None else span
-        norm, cmap, img = Normalize(-half, half), mpl.colormaps[DIVERGING], gap
-    else:
-        norm, cmap, img = Normalize(0, 1), mpl.colormaps[SEQUENTIAL], med.values
-    cmap = cmap.with_extremes(bad=MISSING_COLOR)
+    target = np.array([np.nan if t is None else t for t in thr], dtype=np.float64)
+    norm, img = Normalize(0, 1), med.values
+    cmap = mpl.colormaps[SEQUENTIAL].with_extremes(bad=MISSING_COLOR)
     im = ax.imshow(np.ma.masked_invalid(img), cmap=cmap, norm=norm, aspect="auto")
     for (i, j), v in np.ndenumerate(med.values):
-        dark = np.isfinite(img[i, j]) and abs(norm(img[i, j]) - 0.5) > 0.3
+        dark = np.isfinite(v) and norm(v) < 0.55  # cividis is dark at the low end
         ink = "white" if dark else "black"
         ax.text(j, i, pct(float(v)), ha="center", va="center", fontsize=8, color=ink)
+        if v < target[j]:  # below that year's target
+            frame = Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor=BELOW, lw=2)
+            ax.add_patch(frame)
     ax.grid(False)
     ax.spines[["left", "bottom"]].set_visible(False)
     ax.tick_params(length=0)
@@ -248,7 +246,7 @@ def sector_heatmap(
     ax.xaxis.tick_top()
     ax.set_yticks(range(len(sectors)), [label(s, SECTOR_LABELS) for s in sectors])
     _key_areas(ax, area, order_area)
-    _sector_colour_bar(ax, im, img, norm, relative=bool(have.all()), area=area)
+    _sector_colour_bar(ax, im, img, norm, area=area)
     ax.set_title(
         f"Share of {label(metric, METRIC_LABELS)} using {label(tech, TECH_LABELS)}, by sector"
     )
@@ -276,10 +274,9 @@ def _key_areas(ax: Axes, area: pd.Series, order: list[str]) -> None:
 
 
 def _sector_colour_bar(
-    ax: Axes, im: object, img: np.ndarray, norm: Normalize, *, relative: bool, area: pd.Series
+    ax: Axes, im: object, img: np.ndarray, norm: Normalize, *, area: pd.Series
 ) -> None:
-    """The heatmap's colour bar: distance from the target (``relative``) or the share itself;
-    names the key areas no sector maps to."""
+    """The heatmap's colour bar (the share, 0 to 100%); names the key areas no sector maps to."""
     cb = ax.figure.colorbar(
         im,
         ax=ax,
@@ -290,12 +287,8 @@ def _sector_colour_bar(
         extend=_extend(img, norm.vmin, norm.vmax),
     )
     cb.ax.xaxis.set_major_locator(MaxNLocator(nbins=6, steps=[1, 2, 5, 10]))
-    if relative:
-        cb.ax.xaxis.set_major_formatter(mpl.ticker.FuncFormatter(lambda x, _: pp(x, decimals=0)))
-        cb.set_label("median share minus that year's target (percentage points; red = below)")
-    else:
-        cb.ax.xaxis.set_major_formatter(mpl.ticker.PercentFormatter(xmax=1.0, decimals=0))
-        cb.set_label("median share")
+    cb.ax.xaxis.set_major_formatter(mpl.ticker.PercentFormatter(xmax=1.0, decimals=0))
+    cb.set_label("median share, same scale in every panel (red frame: below that year's target)")
     missing = [label(a, KEY_AREA_LABELS) for a in KEY_AREAS if a not in set(area)]
     if missing:
         cb.ax.set_title(
