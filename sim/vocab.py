@@ -12,8 +12,8 @@ from typing import Literal, get_args
 
 Tech = Literal["terminal", "agent"]
 TECHS: tuple[Tech, ...] = get_args(Tech)
-#: Technologies reported in results: each one, and ``any`` (either one).
-TECH_COORDS: tuple[str, ...] = (*TECHS, "any")
+#: Technologies reported in results: each one, ``any`` (either one) and ``both``.
+TECH_COORDS: tuple[str, ...] = (*TECHS, "any", "both")
 Metric = Literal["population", "internet_users", "firms", "firm_employment"]
 METRICS: tuple[Metric, ...] = get_args(Metric)
 #: The eight support levers of the opinion's section 三 (七 to 十四).

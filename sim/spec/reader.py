@@ -21,7 +21,13 @@ from sim.vocab import DISTS, KEY_AREAS, KINDS, REGIONS, SIZE_CLASSES, ConfigErro
 
 #: Last month that a run may simulate.
 MAX_END = (2035, 12)
-_PROB_PARAMS = ("terminal.m", "agent.m")
+_PROB_PARAMS = (
+    "terminal.m",
+    "agent.m",
+    "terminal.m_firms",
+    "agent.m_firms",
+    "joint.correlation",
+)
 
 
 class Reader:
