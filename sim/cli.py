@@ -27,20 +27,27 @@ PROG = "aiplus-sim"
 
 
 def format_odds(summary: dict, *, title: str = "") -> str:
-    """A short plain-text table of the odds in a summary."""
+    """A short plain-text table of the odds in a summary, the primary reading's first."""
     lines = [
         f"{PROG}: scenario {summary['scenario']!r}{f' ({title})' if title else ''}, "
         f"{summary['draws']} draws, seed {summary['seed']}",
-        f"{'target':<34} {'P(hit)':>6}  {'95% CI':<13}  {'median':>6}  {'5-95% band':<13}",
     ]
-    for t in summary["targets"]:
-        label = f"{t['year']} > {t['threshold']:.0%}  {t['metric']} ({t['tech']})"
+    if primary := summary.get("primary"):
+        lines.append(f"* primary reading: {primary['tech']} use, share of {primary['metric']}")
+    labels = [
+        f"{'*' if t.get('primary') else ' '}{t['year']} > {t['threshold']:.0%}  "
+        f"{t['metric']} ({t['tech']})"
+        for t in summary["targets"]
+    ]
+    width = max(len(label) for label in labels) + 1
+    lines.append(f"{'target':<{width}} {'P(hit)':>6}  {'95% CI':<15}  {'median':>6}  5-95% band")
+    for label, t in zip(labels, summary["targets"], strict=True):
         if t["p_hit"] is None:  # calibration refused the posterior: show the prior odds
             t = {k[6:]: v for k, v in t.items() if k.startswith("prior_")}
         lo, hi = t["ci95"]
         lines.append(
-            f"{label:<34} {t['p_hit']:>6.1%}  [{lo:.1%}, {hi:.1%}]".ljust(57)
-            + f"  {t['share_median']:>6.1%}  [{t['share_p05']:.1%}, {t['share_p95']:.1%}]"
+            f"{label:<{width}} {t['p_hit']:>6.1%}  {f'[{lo:.1%}, {hi:.1%}]':<15}"
+            f"  {t['share_median']:>6.1%}  [{t['share_p05']:.1%}, {t['share_p95']:.1%}]"
         )
     cost = summary.get("public_cost")
     if cost:

@@ -225,10 +225,17 @@ def to_dataset(
 # Accessors: every module reads a results Dataset through these
 # --------------------------------------------------------------------------------------------------
 def targets_attr(targets: Sequence[Target]) -> str:
-    """The ``targets`` attribute: a JSON list of each target's year, threshold, metric, tech."""
+    """The ``targets`` attribute: a JSON list of each target's year, threshold, metric, tech
+    and whether it belongs to the primary reading."""
     return json.dumps(
         [
-            {"year": t.year, "threshold": t.threshold, "metric": t.metric, "tech": t.tech}
+            {
+                "year": t.year,
+                "threshold": t.threshold,
+                "metric": t.metric,
+                "tech": t.tech,
+                "primary": t.primary,
+            }
             for t in targets
         ]
     )

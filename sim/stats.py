@@ -44,6 +44,9 @@ class Threshold(Protocol):
     def metric(self) -> str: ...
 
     @property
+    def primary(self) -> bool: ...
+
+    @property
     def tech(self) -> str: ...
 
 
@@ -253,6 +256,7 @@ class Odds:
             "threshold": t.threshold,
             "metric": t.metric,
             "tech": t.tech,
+            "primary": t.primary,
             "p_hit": self.p_hit,
             "ci95": list(self.ci95),
             "share_median": self.share_median,

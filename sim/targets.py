@@ -30,6 +30,12 @@ def evaluate(
     ]
 
 
+def primary_reading(ds: xr.Dataset) -> dict | None:
+    """The primary reading of a run, ``{"metric", "tech"}``, or None when no target has it."""
+    first = next((t for t in results.targets_of(ds) if t.primary), None)
+    return None if first is None else {"metric": first.metric, "tech": first.tech}
+
+
 def summarize_events(ds: xr.Dataset) -> dict:
     """For each kind of shock: mean events per draw and the share of draws with at least one."""
     ev = ds["events"]
@@ -55,6 +61,7 @@ def summarize(ds: xr.Dataset) -> dict:
         "scenario": ds.attrs["scenario"],
         "draws": int(ds.sizes["draw"]),
         "seed": int(ds.attrs["seed"]),
+        "primary": primary_reading(ds),
         "targets": [o.to_dict() for o in evaluate(ds)],
     }
     if "public_cost" in ds:

@@ -6,11 +6,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.spec import Target
+import sim
+from sim.config import load_spec
+from sim.spec import ConfigError, Target
 from sim.stats import wilson
 from sim.targets import evaluate, summarize
+from sim.vocab import METRICS, TECH_COORDS
 
-from helpers import results_dataset
+from helpers import CHEAP, results_dataset
 
 
 @pytest.mark.parametrize(
@@ -45,13 +48,14 @@ def test_p_hit_counts_draws_strictly_above_the_threshold_at_year_end():
 
 def test_summary_has_the_documented_keys():
     s = summarize(_dataset([0.8] * 10))
-    assert set(s) == {"scenario", "draws", "seed", "targets"}
+    assert set(s) == {"scenario", "draws", "seed", "primary", "targets"}
     t = s["targets"][0]
     assert set(t) == {
         "year",
         "threshold",
         "metric",
         "tech",
+        "primary",
         "p_hit",
         "ci95",
         "share_median",
@@ -65,3 +69,32 @@ def test_targets_can_be_given_explicitly():
     ds = _dataset([0.5, 0.6])
     (odds,) = evaluate(ds, (Target(2027, 0.55, "population", "any"),))
     assert odds.p_hit == 0.5
+
+
+def test_every_reading_is_a_target_and_the_primary_reading_comes_first():
+    spec = load_spec(["primary.metric=firms", "primary.tech=any"])
+    readings = {(t.metric, t.tech) for t in spec.targets}
+    assert readings == {(m, k) for m in METRICS for k in TECH_COORDS}
+    assert {t.year for t in spec.targets} == {2027, 2030}
+    first = spec.targets[:2]
+    assert [(t.metric, t.tech, t.primary) for t in first] == [("firms", "any", True)] * 2
+    assert not any(t.primary for t in spec.targets[2:])
+
+
+def test_a_target_row_with_a_reading_names_only_that_reading():
+    spec = load_spec(["targets=[{year: 2027, threshold: 0.5, metric: firms, tech: terminal}]"])
+    assert [(t.metric, t.tech, t.primary) for t in spec.targets] == [("firms", "terminal", False)]
+
+
+def test_a_target_row_with_a_metric_but_no_tech_is_refused():
+    with pytest.raises(ConfigError, match="both metric and tech"):
+        load_spec(["targets=[{year: 2027, threshold: 0.5, metric: firms}]"])
+
+
+def test_the_summary_names_the_primary_reading_and_flags_its_rows():
+    ds = sim.run("baseline", overrides=[*CHEAP, "primary.metric=internet_users"])
+    s = summarize(ds)
+    assert s["primary"] == {"metric": "internet_users", "tech": "agent"}
+    flagged = [(t["metric"], t["tech"]) for t in s["targets"] if t["primary"]]
+    assert flagged == [("internet_users", "agent")] * 2
+    assert s["targets"][0]["primary"] and s["targets"][1]["primary"]

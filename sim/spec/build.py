@@ -19,6 +19,7 @@ TOP_KEYS = (
     "mc",
     "time",
     "rules",
+    "primary",
     "targets",
     "population",
     "levers",
@@ -78,7 +79,8 @@ def build_spec(
         reader("shocks"), cfg.get("shocks"), pr, praw.get("shocks"), overlay=overlay
     )
     costs = sec.validate_costs(pr, praw.get("costs"), overlay=overlay)
-    targets = sec.validate_targets(reader("targets"), cfg.get("targets"), time)
+    primary = sec.validate_primary(reader("primary"), cfg.get("primary"))
+    targets = sec.validate_targets(reader("targets"), cfg.get("targets"), time, primary)
     return Spec(
         scenario=overlay.scenario,
         population=population,
@@ -89,6 +91,7 @@ def build_spec(
         mc=mc,
         time=time,
         targets=targets,
+        primary=primary,
         programmes=programmes,
         shocks=shocks,
         costs=costs,

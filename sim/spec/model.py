@@ -248,10 +248,14 @@ class TimeSpec:
 
 @dataclass(frozen=True)
 class Target:
+    """A target of the opinion under one reading: the share of ``metric`` adopting ``tech`` above
+    ``threshold`` at the end of ``year``. ``primary`` marks the primary reading's targets."""
+
     year: int
     threshold: float
     metric: Metric
     tech: str
+    primary: bool = False
 
     @property
     def label(self) -> str:
@@ -318,6 +322,8 @@ class Spec:
     mc: MCSpec
     time: TimeSpec
     targets: tuple[Target, ...]
+    #: The primary reading (metric, tech): agent use as a share of the population by default.
+    primary: tuple[Metric, str] = ("population", "agent")
     programmes: tuple[Programme, ...] = ()
     shocks: tuple[Shock, ...] = ()
     costs: Costs = field(default_factory=Costs)

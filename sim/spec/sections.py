@@ -60,6 +60,7 @@ from sim.vocab import (
     TECHS,
     UNCERTAINTY_MODES,
     ConfigError,
+    Metric,
 )
 
 _SCALE_OUT = ("backend", "workers", "scheduler", "keep", "resume")
@@ -454,10 +455,24 @@ def validate_costs(pr: Reader, raw: Any, *, overlay: Overlay) -> Costs:
     return Costs(unit=tuple(values[k] for k in LEVERS), people_share=values["people_share"].central)
 
 
-def validate_targets(r: Reader, raw: Any, time: TimeSpec) -> tuple[Target, ...]:
-    """The targets whose odds are reported, each ending within the simulated months."""
+def validate_primary(r: Reader, raw: Any) -> tuple[Metric, str]:
+    """The primary reading of "penetration": the (metric, tech) whose odds lead every output."""
+    m = r.mapping(raw, "")
+    r.known(m, ("metric", "tech"))
+    metric = r.choice(m.get("metric"), METRICS, "metric")
+    return metric, r.choice(m.get("tech"), TECH_COORDS, "tech")
+
+
+def validate_targets(
+    r: Reader, raw: Any, time: TimeSpec, primary: tuple[Metric, str]
+) -> tuple[Target, ...]:
+    """The targets whose odds are reported, each ending within the simulated months.
+
+    A row without ``metric`` and ``tech`` stands for every reading (each metric x technology);
+    the primary reading's targets come first, then the others in vocabulary order.
+    """
     if not isinstance(raw, Sequence) or isinstance(raw, str) or not raw:
-        raise r.fail("", "expected a non-empty list of {year, threshold, metric, tech}")
+        raise r.fail("", "expected a non-empty list of {year, threshold[, metric, tech]}")
     targets = []
     for i, t in enumerate(raw):
         tm = r.mapping(t, f"[{i}]")
@@ -467,15 +482,21 @@ def validate_targets(r: Reader, raw: Any, time: TimeSpec) -> tuple[Target, ...]:
         )
         if time.step_of_year_end(year) > time.n_steps:
             raise r.fail(f"[{i}].year", f"{year} ends after time.end; extend time.end")
-        targets.append(
-            Target(
-                year=year,
-                threshold=r.number(tm.get("threshold"), f"[{i}].threshold", 0.0, 1.0),
-                metric=r.choice(tm.get("metric"), METRICS, f"[{i}].metric"),
-                tech=r.choice(tm.get("tech"), TECH_COORDS, f"[{i}].tech"),
-            )
+        threshold = r.number(tm.get("threshold"), f"[{i}].threshold", 0.0, 1.0)
+        if ("metric" in tm) != ("tech" in tm):
+            raise r.fail(f"[{i}]", "give both metric and tech, or neither (every reading)")
+        readings = (
+            [
+                (
+                    r.choice(tm["metric"], METRICS, f"[{i}].metric"),
+                    r.choice(tm["tech"], TECH_COORDS, f"[{i}].tech"),
+                )
+            ]
+            if "metric" in tm
+            else [(m, k) for m in METRICS for k in TECH_COORDS]
         )
-    return tuple(targets)
+        targets += [Target(year, threshold, m, k, primary=(m, k) == primary) for m, k in readings]
+    return tuple(sorted(targets, key=lambda t: not t.primary))
 
 
 def validate_calibration(r: Reader, raw: Any) -> CalibrationSpec:
