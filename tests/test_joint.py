@@ -61,8 +61,7 @@ def bass_both(bass_overrides):
         spec = replace(
             base,
             priors=tuple(
-                p.fixed_at(rho, "test") if p.name == "joint.correlation" else p
-                for p in base.priors
+                p.fixed_at(rho, "test") if p.name == "joint.correlation" else p for p in base.priors
             ),
         )
         out[rho] = simulate(spec)["share"].sel(time="2027-12-31", metric="population").values

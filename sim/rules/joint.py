@@ -64,16 +64,13 @@ def both_share(c_terminal: ArrayLike, c_agent: ArrayLike, rho: ArrayLike) -> NDA
     ct, ca, r = np.broadcast_arrays(
         np.asarray(c_terminal, float), np.asarray(c_agent, float), np.asarray(rho, float)
     )
-    out = np.empty(ct.shape)
-    for i in np.ndindex(ct.shape):
-        if ct[i] <= 0.0 or ca[i] <= 0.0:
-            out[i] = 0.0
-        elif ct[i] >= 1.0 or ca[i] >= 1.0:
-            out[i] = min(ct[i], ca[i])
-        else:
-            x = special.ndtri([ct[i], ca[i]])
-            cov = [[1.0, r[i]], [r[i], 1.0]]
-            out[i] = stats.multivariate_normal(cov=cov).cdf(x)
+    out = np.clip(np.minimum(ct, ca), 0.0, None)
+    interior = (ct > 0) & (ca > 0) & (ct < 1) & (ca < 1)
+    out = np.where(interior, ct * ca, out)
+    for value in np.unique(r[interior & (r != 0)]):
+        sel = interior & (r == value)
+        x = special.ndtri(np.stack([ct[sel], ca[sel]], axis=-1))
+        out[sel] = stats.multivariate_normal(cov=[[1.0, value], [value, 1.0]]).cdf(x)
     return out
 
 

@@ -52,6 +52,7 @@ from sim.vocab import (
     LIKELIHOODS,
     METRICS,
     POPULATION_KINDS,
+    READING_TECHS,
     SAMPLING_METHODS,
     SHOCK_PARAMS,
     SHOCKS,
@@ -320,16 +321,11 @@ def check_priors(
     for p in out.values():
         check_param_range(pr_check, p)
     _check_rule_parameters(Reader(r.where, f"priors.adoption.{rules.adoption}"), out, rules)
-    kinds = ("", "_firms")
     for k, v in fixed.items():
-        for name in (f"{tech}.{k}{kind}" for tech in TECHS for kind in kinds):
-            if name in out:
-                out[name] = out[name].fixed_at(v, f"fixed by rules.{k}")
-    required = {
-        f"{t}.{k}"
-        for t in TECHS
-        for k in ("p", "q", "m", "p_firms", "q_firms", "m_firms", "s0_people", "s0_firms")
-    }
+        for name in {f"{t}.{k}{kind}" for t in TECHS for kind in ("", "_firms")} & set(out):
+            out[name] = out[name].fixed_at(v, f"fixed by rules.{k}")
+    keys = ("p", "q", "m", "p_firms", "q_firms", "m_firms", "s0_people", "s0_firms")
+    required = {f"{t}.{k}" for t in TECHS for k in keys}
     missing = sorted(required - set(out))
     if missing:
         raise pr_check.fail(missing[0], "required parameter has no prior")
@@ -493,7 +489,7 @@ def validate_targets(
                 )
             ]
             if "metric" in tm
-            else [(m, k) for m in METRICS for k in TECH_COORDS]
+            else [(m, k) for m in METRICS for k in READING_TECHS]
         )
         targets += [Target(year, threshold, m, k, primary=(m, k) == primary) for m, k in readings]
     return tuple(sorted(targets, key=lambda t: not t.primary))
