@@ -46,6 +46,8 @@ def format_odds(summary: dict, *, title: str = "") -> str:
         lines.append(overrides_line(over))
     if primary := summary.get("primary"):
         lines.append(f"* primary reading: {primary['tech']} use, share of {primary['metric']}")
+        if "counts" in primary:
+            lines.append(f"  {primary['counts']}")
     labels = [
         f"{'*' if t.get('primary') else ' '}{t['year']} > {t['threshold']:.0%}  "
         f"{t['metric']} ({t['tech']})"
@@ -60,6 +62,7 @@ def format_odds(summary: dict, *, title: str = "") -> str:
         lines.append(
             f"{label:<{width}} {t['p_hit']:>6.1%}  {f'[{lo:.1%}, {hi:.1%}]':<15}"
             f"  {t['share_median']:>6.1%}  [{t['share_p05']:.1%}, {t['share_p95']:.1%}]"
+            + (f"  out of reach: cap {t['cap']:.1%}" if t.get("note") else "")
         )
     cost = summary.get("public_cost")
     if cost:

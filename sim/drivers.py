@@ -10,8 +10,8 @@ Both engines build on this module: the vectorised core (:mod:`sim.engine.core`) 
 - :func:`hazard`: the recipe. Peer influence, the adoption rule, device replacement and
   complementarity combined in one fixed order, on scalars (an agent) or arrays (cells or agents),
   so that a switch in ``rules`` reaches both engines or neither.
-- :class:`Recorder` and :class:`ChunkResult`: adopted shares recorded as a run goes, in the
-  shape :mod:`sim.results` reads.
+- :class:`Recorder` and :class:`ChunkResult` (from :mod:`sim.recording`): adopted shares
+  recorded as a run goes, in the shape :mod:`sim.results` reads.
 """
 
 from __future__ import annotations
@@ -25,31 +25,9 @@ from scipy import sparse
 
 from sim import rules, shocks
 from sim.population import FIRMS, PEOPLE, Population, scope_mask
+from sim.recording import ChunkResult, Recorder
 from sim.spec import CHANNELS, METRICS, TECHS, Spec
 from sim.vocab import SIZE_CLASSES
-
-
-@dataclass(frozen=True)
-class ChunkResult:
-    """Outputs of one chunk of draws.
-
-    Attributes
-    ----------
-    draws : ndarray of int, shape (n,)
-    share : ndarray, shape (n, n_times, 3, 4)
-        National adopted share by time, technology (terminal, agent, any) and metric.
-    share_province : ndarray, shape (n, n_years, 3, 4, n_provinces)
-    share_sector : ndarray, shape (n, n_years, 3, 4, n_sectors)
-        By province and sector at the end of each report year; NaN where a metric does not count
-        any agent of the group (people in sectors). None once dropped by ``mc.keep``.
-    """
-
-    draws: NDArray[np.int64]
-    share: NDArray[np.float32]
-    share_province: NDArray[np.float32] | None
-    share_sector: NDArray[np.float32] | None
-    #: Shock onsets, shape (n, n_shocks, n_steps); None when no shock can happen.
-    events: NDArray[np.bool_] | None = None
 
 
 def _group_matrix(index: NDArray[np.intp], weight: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -96,6 +74,16 @@ class Layout:
     scope : ndarray, shape (n_levers, n_cells)
         1 where each lever acts, else 0; ``programme_scope`` (n_programmes, n_cells) the same
         for programmes.
+    person_province, person_national : scipy.sparse.csr_matrix, shape (n_provinces, n_agents)
+        and (1, n_agents)
+        Persons each person agent stands for, by province and nationally (empty without
+        people): the internet users metric counts the agents online at the time
+        (:meth:`Recorder.record`).
+    access0 : ndarray, shape (n_cells,)
+        Internet access at the reference date of each person cell's group (:data:`ACCESS_YEAR`),
+        from the population's weights; 1 for firms.
+    person_share : ndarray, shape (n_cells,)
+        Each person cell's share of all persons (0 for firms).
     """
 
     count: sparse.csr_matrix
@@ -111,6 +99,34 @@ class Layout:
     sector_ok: NDArray[np.bool_]
     scope: NDArray[np.float64]
     programme_scope: NDArray[np.float64]
+    person_province: sparse.csr_matrix
+    person_national: sparse.csr_matrix
+    access0: NDArray[np.float64]
+    person_share: NDArray[np.float64]
+
+    @property
+    def has_people(self) -> bool:
+        return bool(self.person_share.any())
+
+
+#: Decimal year to which the population's internet access refers (end of 2024, the CNNIC data
+#: behind ``sim.population``); access is projected from there.
+ACCESS_YEAR = 2025.0
+
+
+def _group_access(pop: Population) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Internet access of each person cell's group and each person cell's share of persons."""
+    people = pop.cell_kind == PEOPLE
+    w_pop = np.where(people, pop.cell_weight[:, METRICS.index("population")], 0.0)
+    w_net = np.where(people, pop.cell_weight[:, METRICS.index("internet_users")], 0.0)
+    n_seg = int(pop.cell_segment.max()) + 1
+    tot = np.bincount(pop.cell_segment, w_pop, n_seg)
+    online = np.bincount(pop.cell_segment, w_net, n_seg)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        group = np.where(tot > 0, online / tot, 1.0)
+    access0 = np.where(people, group[pop.cell_segment], 1.0)
+    total = w_pop.sum()
+    return access0, (w_pop / total if total > 0 else w_pop)
 
 
 def layout(spec: Spec, pop: Population) -> Layout:
@@ -124,6 +140,8 @@ def layout(spec: Spec, pop: Population) -> Layout:
     sector, sector_ok = _metric_matrix(pop.cell_weight, pop.cell_sector, len(pop.sectors))
     n = pop.n_agents
     national = pop.cell_weight / pop.cell_weight.sum(axis=0)
+    access0, person_share = _group_access(pop)
+    person_province = _person_province(pop)
     return Layout(
         count=sparse.csr_matrix(
             (np.ones(n, dtype=np.float32), (pop.agent_cell, np.arange(n))),
@@ -145,6 +163,19 @@ def layout(spec: Spec, pop: Population) -> Layout:
         programme_scope=np.array(
             [scope_mask(pr.scope, pop) for pr in spec.programmes], dtype=np.float64
         ).reshape(len(spec.programmes), pop.n_cells),
+        person_province=person_province,
+        person_national=sparse.csr_matrix(person_province.sum(axis=0)),
+        access0=access0,
+        person_share=person_share,
+    )
+
+
+def _person_province(pop: Population) -> sparse.csr_matrix:
+    """(n_provinces, n_agents) persons each person agent stands for, in its province's row."""
+    w = pop.agent_weight("population") * (pop.cell_kind[pop.agent_cell] == PEOPLE)
+    rows = pop.cell_province[pop.agent_cell]
+    return sparse.csr_matrix(
+        (w, (rows, np.arange(pop.n_agents))), shape=(len(pop.provinces), pop.n_agents)
     )
 
 
@@ -204,13 +235,6 @@ def cell_p_factor(pop: Population, prm: Params) -> NDArray[np.float64]:
     return f * pop.cell_sector_factor[:, None]
 
 
-def cell_ceiling_factor(pop: Population, prm: Params, tech: str) -> NDArray[np.float64]:
-    """Share of a cell's agents that the technology can reach at all, shape (n_cells, n_draws):
-    people without internet access are reached only through shared or embedded devices."""
-    offline = (pop.cell_kind == PEOPLE) & ~pop.cell_internet
-    return np.where(offline[:, None], prm.get(f"people.offline_ceiling_{tech}", 1.0), 1.0)
-
-
 class CellParams:
     """Cell-level drivers of adoption for a set of draws, shared by both engines.
 
@@ -240,7 +264,14 @@ class CellParams:
         #: Keyword parameters of the adoption rule, per technology (see :func:`rule_kwargs`).
         self.rule_kwargs = {tech: rule_kwargs(spec, prm, tech) for tech in TECHS}
         self.p_fac = cell_p_factor(pop, prm)
-        self.ceil_fac = {t: cell_ceiling_factor(pop, prm, t) for t in TECHS}
+        self.firms = (pop.cell_kind == FIRMS)[:, None]
+        #: Offline route per technology, (1, n_draws): an offline person's ceiling relative to an
+        #: online one's (people without own access reached through others' devices).
+        self.offline = {t: prm.get(f"people.offline_ceiling_{t}", 1.0) for t in TECHS}
+        #: Logit trend of internet access, 1/year, (1, n_draws).
+        self.access_trend = prm.get("people.internet_trend", 0.0)
+        #: Correlation of an agent's propensities for the two technologies, (n_draws,).
+        self.correlation = np.broadcast_to(prm.get("joint.correlation", 0.0), (1, n_d))[0]
         self.effect = np.zeros((len(spec.levers), len(CHANNELS), n_d))
         for li, lv in enumerate(spec.levers):
             for ch in lv.channels:
@@ -311,7 +342,6 @@ class CellParams:
     ) -> dict[str, tuple[NDArray, NDArray, NDArray]]:
         """(p, q, m) per technology, each (n_cells, n_draws), under lever responses ``resp``
         (n_levers, n_cells) and the multipliers of the shocks in force."""
-        prm = self.prm
         eff, compute = self.lever_effects(resp)
         if shock is not None:
             # A compute supply shock cuts the compute lever's effects (by nothing, exactly, in
@@ -319,12 +349,61 @@ class CellParams:
             eff = eff - (1.0 - shock.compute) * compute
         out = {}
         for tech in TECHS:
-            p = rules.scale_rate(prm[f"{tech}.p"] * self.p_fac, eff[CHANNELS.index(f"{tech}.p")])
-            q = rules.scale_rate(prm[f"{tech}.q"], eff[CHANNELS.index(f"{tech}.q")])
-            m = rules.raise_ceiling(prm[f"{tech}.m"], eff[CHANNELS.index(f"{tech}.ceiling")])
+            # Firms have their own diffusion parameters; people's ceiling m is a share of the
+            # whole population (see :meth:`ceilings` for who can reach it).
+            base = {k: self.by_kind(tech, k) for k in ("p", "q", "m")}
+            p = rules.scale_rate(base["p"] * self.p_fac, eff[CHANNELS.index(f"{tech}.p")])
+            q = rules.scale_rate(base["q"], eff[CHANNELS.index(f"{tech}.q")])
+            m = rules.raise_ceiling(base["m"], eff[CHANNELS.index(f"{tech}.ceiling")])
             if shock is not None and tech == "agent":
                 p, q = p * shock.agent_p, q * shock.agent_q
-            out[tech] = (p, q, m * self.ceil_fac[tech])
+            out[tech] = (p, q, m)
+        return out
+
+    def by_kind(self, tech: str, name: str) -> NDArray[np.float64]:
+        """Parameter ``TECH.NAME`` in person cells and ``TECH.NAME_firms`` in firm cells,
+        (n_cells, n_draws) (a firm parameter without a prior takes the people's value)."""
+        prm = self.prm
+        people = prm[f"{tech}.{name}"]
+        return np.where(self.firms, prm.get(f"{tech}.{name}_firms", people), people)
+
+    def access(self, t: float) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Internet access at decimal year ``t``: of each cell's group (n_cells, n_draws; 1 for
+        firms) and of the whole population (1, n_draws)."""
+        a = rules.internet_access(
+            np.minimum(self.lay.access0, 1.0 - 1e-12)[:, None],
+            self.access_trend,
+            t - ACCESS_YEAR,
+        )
+        a = np.where(self.firms, 1.0, a)
+        return a, (self.lay.person_share @ a)[None, :] if self.lay.has_people else a[:1]
+
+    def online_share(self, t: float) -> NDArray[np.float64]:
+        """Share of each cell's agents online at decimal year ``t``, (n_cells, n_draws): 1 in
+        cells online at the start and in firm cells; in offline cells the share of the group's
+        offline that has come online since :data:`ACCESS_YEAR`. A person agent of an offline
+        cell is online while its latent online rank is below it."""
+        a, _ = self.access(t)
+        start_online = (self.pop.cell_internet | (self.pop.cell_kind == FIRMS))[:, None]
+        return np.where(start_online, 1.0, rules.online_since(self.lay.access0[:, None], a))
+
+    def ceilings(
+        self, pqm: Mapping[str, tuple[NDArray, NDArray, NDArray]], t: float
+    ) -> dict[str, tuple[NDArray, NDArray, NDArray]]:
+        """Ceilings at decimal year ``t`` per technology, each (n_cells, n_draws): the market
+        potential in the hazard (the population ceiling ``min(m, a + (1 - a) o)`` for people,
+        ``m`` for firms), and the latent-rank ceiling of an online and of an offline agent
+        (``min(1, m / (a + (1 - a) o))`` and ``o`` times it for people, ``m`` for firms)."""
+        _, a_nat = self.access(t)
+        out = {}
+        for tech in TECHS:
+            m, o = pqm[tech][2], self.offline[tech]
+            on = np.where(self.firms, m, rules.online_ceiling(m, a_nat, o))
+            out[tech] = (
+                np.where(self.firms, m, rules.population_ceiling(m, a_nat, o)),
+                on,
+                np.where(self.firms, m, on * o),
+            )
         return out
 
     def start_share(self, tech: str, m: NDArray) -> NDArray[np.float64]:
@@ -362,57 +441,6 @@ def rule_kwargs(spec: Spec, prm: Params, tech: str) -> dict[str, NDArray[np.floa
         k: prm[f"{tech}.{k}"] if f"{tech}.{k}" in names else prm[f"adoption.{k}"]
         for k in rules.rule_parameters(spec.rules.adoption)
     }
-
-
-class Recorder:
-    """Adopted shares recorded as a run goes: nationally every month, and by province and sector
-    at the end of each target year. Both engines fill one and hand back its :meth:`result`."""
-
-    def __init__(self, spec: Spec, pop: Population, lay: Layout, n_draws: int) -> None:
-        self.lay = lay
-        years = sorted({t.year for t in spec.targets})
-        self.year_step = {spec.time.step_of_year_end(y): j for j, y in enumerate(years)}
-        self.n_p, self.n_s, self.n_m = len(pop.provinces), len(pop.sectors), len(METRICS)
-        n_d, n_p, n_s, n_m = n_draws, self.n_p, self.n_s, self.n_m
-        self.cell_n = pop.cell_n
-        self.share = np.empty((n_d, spec.time.n_steps + 1, 3, n_m), dtype=np.float32)
-        self.share_prov = np.full((n_d, len(years), 3, n_m, n_p), np.nan, dtype=np.float32)
-        self.share_sect = np.full((n_d, len(years), 3, n_m, n_s), np.nan, dtype=np.float32)
-        self.prov_ok = lay.province_ok.reshape(n_m, n_p, 1)
-        self.sect_ok = lay.sector_ok.reshape(n_m, n_s, 1)
-
-    def record(self, step: int, s_cell: NDArray, either: NDArray) -> None:
-        """Store national shares (and by province and sector at target-year ends).
-
-        Parameters
-        ----------
-        step : int
-            Index of the state: 0 the start, ``i`` the end of the i-th simulated month.
-        s_cell : ndarray, shape (2, n_cells, n_draws)
-            Adopted share of each technology in each cell.
-        either : ndarray of {0, 1}, shape (n_agents, n_draws), float32
-            Whether each agent has adopted either technology.
-        """
-        lay, n_m, n_p, n_s = self.lay, self.n_m, self.n_p, self.n_s
-        n_d = either.shape[1]
-        self.share[:, step, :2] = np.stack([lay.national @ s for s in s_cell]).transpose(2, 0, 1)
-        self.share[:, step, 2] = (lay.agent_national @ either).T
-        if step in self.year_step:
-            j = self.year_step[step]
-            s3 = np.concatenate([s_cell, (lay.count @ either / self.cell_n[:, None])[None]])
-            prov = np.stack([lay.province @ s for s in s3]).reshape(3, n_m, n_p, n_d)
-            sect = np.stack([lay.sector @ s for s in s3]).reshape(3, n_m, n_s, n_d)
-            self.share_prov[:, j] = np.where(self.prov_ok, prov, np.nan).transpose(3, 0, 1, 2)
-            self.share_sect[:, j] = np.where(self.sect_ok, sect, np.nan).transpose(3, 0, 1, 2)
-
-    def result(self, draws: NDArray, events: NDArray[np.bool_] | None = None) -> ChunkResult:
-        return ChunkResult(
-            np.asarray(draws, dtype=np.int64),
-            self.share,
-            self.share_prov,
-            self.share_sect,
-            events,
-        )
 
 
 def hazard(
@@ -490,3 +518,6 @@ def hazard(
         # ``h`` is always a fresh array or a scalar here: multiplying in place is safe.
         h = np.multiply(h, factor, out=h if isinstance(h, np.ndarray) else None)
     return h
+
+
+__all__ = ["CellParams", "ChunkResult", "Layout", "Recorder", "hazard", "layout"]

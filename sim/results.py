@@ -3,7 +3,8 @@
 Variables
 ---------
 share : (draw, time, tech, metric) float32
-    National adopted share; ``time`` holds month ends, the first being the start state.
+    National adopted share; ``time`` holds month ends, the first being the start state; ``tech``
+    is terminal, agent, any (either) and both.
 share_province : (draw, year, tech, metric, province) float32
 share_sector : (draw, year, tech, metric, sector) float32
     At the end of each target year; NaN where a metric counts nobody in the group. Present when
@@ -20,13 +21,15 @@ public_cost : (cost_year, lever, estimate) float64
     estimate) the same for each programme, when the scenario has programmes.
 
 Attributes carry the scenario, seed, engine, versions, targets, priors, lever schedules,
-programmes, shocks and unit costs (as JSON strings where structured), so a results file explains
-itself. A calibrated run adds ``weight`` (draw,) and the ``calibration`` record.
+programmes, shocks and unit costs, each metric's denominator and each reading's built-in cap (as
+JSON strings where structured), so a results file explains itself. A calibrated run adds
+``weight`` (draw,) and the ``calibration`` record.
 
 Other modules read a results Dataset through the accessors here (:func:`targets_of`,
 :func:`share_at`, :func:`share_path`, :func:`share_by`, :func:`param_value`,
-:func:`calibration_of`, :func:`weights_of`, :func:`overrides_of`), not by variable names and
-positions of their own. :func:`write` adds the CF attributes (:func:`with_cf`).
+:func:`calibration_of`, :func:`weights_of`, :func:`overrides_of`, :func:`denominators_of`,
+:func:`caps_of`), not by variable names and positions of their own. :func:`write` adds the CF
+attributes (:func:`with_cf`).
 """
 
 from __future__ import annotations
@@ -41,8 +44,8 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from sim import costs, demography
-from sim.drivers import ChunkResult
+from sim import costs, demography, readings
+from sim.drivers import ChunkResult, layout
 from sim.population import Population
 from sim.runfolder import temp_beside
 from sim.shocks import event_variables
@@ -226,6 +229,9 @@ def to_dataset(
     }
     ds["param_value"].attrs = {"long_name": "sampled parameter value"}
     ds.attrs.update(spec_attrs(spec, engine=engine))
+    ds.attrs["denominators"] = json.dumps(readings.denominators(pop))
+    cap = readings.caps(spec, pop, layout(spec, pop))
+    ds.attrs["caps"] = json.dumps([[y, m, k, v] for (y, m, k), v in cap.items()])
     return ds
 
 
@@ -252,6 +258,18 @@ def targets_attr(targets: Sequence[Target]) -> str:
 def targets_of(ds: xr.Dataset) -> tuple[Target, ...]:
     """The targets recorded in a results Dataset's attributes, in their recorded order."""
     return tuple(Target(**t) for t in json.loads(ds.attrs["targets"]))
+
+
+def denominators_of(ds: xr.Dataset) -> dict[str, dict]:
+    """Each metric's denominator (``total``, ``unit``, ``year``; :func:`sim.readings.denominators`)
+    recorded with the results, or an empty mapping for results written before it was."""
+    return json.loads(ds.attrs.get("denominators", "{}"))
+
+
+def caps_of(ds: xr.Dataset) -> dict[tuple[int, str, str], float]:
+    """Built-in cap of each reading, ``(year, metric, tech)`` -> largest reachable share
+    (:func:`sim.readings.caps`), or an empty mapping when none was recorded."""
+    return {(int(y), m, k): float(v) for y, m, k, v in json.loads(ds.attrs.get("caps", "[]"))}
 
 
 def year_end(year: int) -> np.datetime64:

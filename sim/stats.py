@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 import numpy as np
@@ -223,6 +223,22 @@ class Odds:
     share_p95: float
     n: int
     n_eff: float
+    #: Largest share the reading can reach under the priors (None when not known).
+    cap: float | None = None
+    #: Why the odds are what they are when not from the draws alone (a target out of reach).
+    note: str = ""
+
+    def out_of_reach(self, cap: float) -> Odds:
+        """These odds with the reading's built-in ``cap``: a threshold at or above it cannot be
+        met by assumption, so ``p_hit`` is 0 (its interval Wilson's at 0) and a note says so."""
+        t = self.target
+        if t.threshold < cap:
+            return replace(self, cap=cap)
+        note = (
+            f"out of reach by assumption: under the priors this reading can reach at most "
+            f"{cap:.1%} by the end of {t.year}"
+        )
+        return replace(self, p_hit=0.0, ci95=wilson(0.0, self.n_eff), cap=cap, note=note)
 
     @classmethod
     def of(cls, target: Threshold, share: ArrayLike, *, weights: ArrayLike | None = None) -> Odds:
@@ -262,6 +278,8 @@ class Odds:
             "share_median": self.share_median,
             "share_p05": self.share_p05,
             "share_p95": self.share_p95,
+            "cap": self.cap,
+            **({"note": self.note} if self.note else {}),
         }
 
 

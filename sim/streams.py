@@ -29,6 +29,8 @@ class Decision(IntEnum):
     LATENT_AGENT = 1
     THRESHOLD_TERMINAL = 2
     THRESHOLD_AGENT = 3
+    #: Each person's latent online rank: it comes online once its group's access passes it.
+    ONLINE = 4
     # Stochastic shocks, one stream per kind (values kept apart from the adoption decisions so
     # that decisions added elsewhere do not collide with them).
     SHOCK_BREAKTHROUGH = 16

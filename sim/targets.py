@@ -12,6 +12,7 @@ from numpy.typing import ArrayLike
 from sim import costs, results
 from sim.spec import Target
 from sim.stats import Odds
+from sim.vocab import reading_sentence
 
 
 def evaluate(
@@ -24,18 +25,27 @@ def evaluate(
 
     With ``weights`` (draw,), non-negative (e.g. :func:`sim.results.weights_of`), ``p_hit`` is
     the weighted share of draws above the threshold, its interval Wilson's over Kish's effective
-    number of draws and the share band weighted quantiles (:meth:`sim.stats.Odds.of`).
+    number of draws and the share band weighted quantiles (:meth:`sim.stats.Odds.of`). A target
+    above its reading's built-in cap (:func:`sim.results.caps_of`) has ``p_hit`` 0 and a note
+    (:meth:`sim.stats.Odds.out_of_reach`).
     """
-    return [
-        Odds.of(t, results.share_at(ds, t.year, t.tech, t.metric).values, weights=weights)
-        for t in targets or results.targets_of(ds)
-    ]
+    caps = results.caps_of(ds)
+    out = []
+    for t in targets or results.targets_of(ds):
+        odds = Odds.of(t, results.share_at(ds, t.year, t.tech, t.metric).values, weights=weights)
+        cap = caps.get((t.year, t.metric, t.tech))
+        out.append(odds if cap is None else odds.out_of_reach(cap))
+    return out
 
 
 def primary_reading(ds: xr.Dataset) -> dict | None:
-    """The primary reading of a run, ``{"metric", "tech"}``, or None when no target has it."""
+    """The primary reading of a run, ``{"metric", "tech", "counts"}`` (``counts`` the sentence
+    saying what it counts), or None when no target has it."""
     first = next((t for t in results.targets_of(ds) if t.primary), None)
-    return None if first is None else {"metric": first.metric, "tech": first.tech}
+    if first is None:
+        return None
+    counts = reading_sentence(first.metric, first.tech)
+    return {"metric": first.metric, "tech": first.tech, "counts": counts}
 
 
 def summarize_events(ds: xr.Dataset) -> dict:
@@ -66,7 +76,8 @@ def summarize(ds: xr.Dataset) -> dict:
         "draws": int(ds.sizes["draw"]),
         "seed": int(ds.attrs["seed"]),
         "primary": primary_reading(ds),
-        "targets": [o.to_dict() for o in evaluate(ds)],
+        "targets": [_with_sentence(o.to_dict()) for o in evaluate(ds)],
+        "denominators": results.denominators_of(ds),
     }
     if "public_cost" in ds:
         out["public_cost"] = costs.summarize(ds)
@@ -102,6 +113,11 @@ def odds_csv(summary: dict) -> str:
     writer.writeheader()
     writer.writerows({k: "" if v is None else v for k, v in r.items()} for r in rows)
     return out.getvalue()
+
+
+def _with_sentence(row: dict) -> dict:
+    """A target row with the plain sentence saying what its reading counts."""
+    return row | {"counts": reading_sentence(row["metric"], row["tech"])}
 
 
 _ODDS_KEYS = ("p_hit", "ci95", "share_median", "share_p05", "share_p95")

@@ -12,10 +12,41 @@ from typing import Literal, get_args
 
 Tech = Literal["terminal", "agent"]
 TECHS: tuple[Tech, ...] = get_args(Tech)
-#: Technologies reported in results: each one, and ``any`` (either one).
-TECH_COORDS: tuple[str, ...] = (*TECHS, "any")
+#: Technologies reported in results: each one, ``any`` (either one) and ``both``.
+TECH_COORDS: tuple[str, ...] = (*TECHS, "any", "both")
 Metric = Literal["population", "internet_users", "firms", "firm_employment"]
 METRICS: tuple[Metric, ...] = get_args(Metric)
+#: Technologies a target can be read on: each one, and ``any`` (either). ``both`` is reported
+#: beside them (the overlap), not read as "penetration".
+READING_TECHS: tuple[str, ...] = (*TECHS, "any")
+#: What each metric counts (the denominator of its share), in plain words.
+METRIC_UNITS: dict[str, str] = {
+    "population": "persons (the whole resident population)",
+    "internet_users": "persons online at the time (own internet access)",
+    "firms": "firms (legal-person units)",
+    "firm_employment": "employees of those firms",
+}
+#: What adopting each technology means, in plain words: owning a device is not using AI.
+TECH_MEANINGS: dict[str, str] = {
+    "terminal": "own an AI-capable terminal (phone or PC), whether or not they use its AI",
+    "agent": "use AI agents or generative-AI services",
+    "any": "own an AI-capable terminal or use AI agents (either one)",
+    "both": "own an AI-capable terminal and use AI agents (both)",
+}
+#: Who a metric's share is taken over, as the subject of :func:`reading_sentence`.
+_SUBJECTS: dict[str, str] = {
+    "population": "persons (all residents)",
+    "internet_users": "internet users (persons online at the time)",
+    "firms": "firms",
+    "firm_employment": "employees of firms",
+}
+
+
+def reading_sentence(metric: str, tech: str) -> str:
+    """One plain sentence saying what the reading (metric, tech) counts."""
+    return f"Share of {_SUBJECTS[metric]} that {TECH_MEANINGS[tech]}."
+
+
 #: The eight support levers of the opinion's section 三 (七 to 十四).
 LEVERS: tuple[str, ...] = (
     "models",

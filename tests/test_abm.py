@@ -84,20 +84,25 @@ def test_same_seed_gives_identical_abm_results():
 
 
 def test_abm_national_share_is_the_weighted_mean_over_its_agents():
+    """Each metric weighs its agents; internet users are the persons online this month."""
     _, _, model = _model([])
     for _ in range(6):
         model.step()
     adopted = np.array([a.adopted for a in model.adopters])
     weights = np.array([a.weight for a in model.adopters])
+    online = np.array([isinstance(a, Person) and a.online for a in model.adopters])
+    weights[:, METRICS.index("internet_users")] = weights[:, 0] * online
+    held = {
+        "terminal": adopted[:, 0],
+        "agent": adopted[:, 1],
+        "any": adopted.any(axis=1),
+        "both": adopted.all(axis=1),
+    }
     for j in range(len(METRICS)):
         w = weights[:, j]
-        for k in range(2):
-            expected = (w * adopted[:, k]).sum() / w.sum()
+        for k, x in enumerate(held.values()):
+            expected = (w * x).sum() / w.sum()
             assert model.recorder.share[0, 6, k, j] == pytest.approx(expected, rel=1e-5)
-        either = adopted.any(axis=1)
-        assert model.recorder.share[0, 6, 2, j] == pytest.approx(
-            (w * either).sum() / w.sum(), rel=1e-5
-        )
 
 
 def test_abm_writes_the_results_schema_of_the_core():
@@ -138,11 +143,14 @@ CASES = {
     # Lever schedules cut from 2026, frequent compute-supply and safety shocks.
     "shocks_on": ["scenario=headwinds"],
 }
+#: Every case runs at the central correlation of the two technologies (``joint.correlation``,
+#: 0.4 > 0), so ``both`` compares the engines' correlated adoption; internet users compare who
+#: comes online.
 COMPARED = [
     (year, tech, metric)
     for year in (2027, 2030)
-    for tech in ("terminal", "agent", "any")
-    for metric in ("population", "firms")
+    for tech in ("terminal", "agent", "any", "both")
+    for metric in ("population", "internet_users", "firms")
 ]
 
 
@@ -212,10 +220,13 @@ def test_abm_and_core_agree_over_many_seeds(case):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("param", "factor"), [("agent.q", 1.5), ("agent.m", 0.85)])
+@pytest.mark.parametrize(
+    ("param", "factor"), [("agent.q", 1.5), ("agent.m", 0.85), ("joint.correlation", 0.0)]
+)
 def test_agreement_check_detects_a_rule_parameter_changed_in_one_engine(param, factor):
     """The same check has power: the core alone runs with one parameter off its central value."""
     spec = _core_spec("levers_off")
+    assert next(p for p in spec.priors if p.name == "joint.correlation").central > 0
     broken = replace(
         spec,
         priors=tuple(

@@ -179,7 +179,8 @@ BASS = [
     "time.end=2028-12",
     "targets=[{year: 2028, threshold: 0.7, metric: firms, tech: agent}]",
 ]
-TRUTH = {"agent.p": 0.05, "agent.q": 0.5, "agent.m": 0.8}
+#: The single market's agents are firms, so the firms' own parameters are the ones recovered.
+TRUTH = {"agent.p_firms": 0.05, "agent.q_firms": 0.5, "agent.m_firms": 0.8}
 DATES = ["2025-06-30", "2025-12-31", "2026-06-30", "2026-12-31", "2027-12-31", "2028-12-31"]
 
 
@@ -195,7 +196,7 @@ def _write_obs(tmp_path, rows):
 
 def test_parameters_of_a_simulated_series_are_recovered(tmp_path):
     # Data: one adoption history simulated at known p, q, m (its own seed).
-    truth = [f"rules.{k.split('.')[1]}={v}" for k, v in TRUTH.items()]
+    truth = [f"rules.{k.split('.')[1].removesuffix('_firms')}={v}" for k, v in TRUTH.items()]
     data = simulate(load_spec([*BASS, *truth, "uncertainty=none", "mc.draws=1", "mc.seed=99"]))
     y = data["share"].sel(tech="agent", metric="firms", time=pd.to_datetime(DATES)).values[0]
     rows = [(d, "adopters", v, 0.02, "firms") for d, v in zip(DATES, y, strict=True)]
@@ -216,9 +217,9 @@ def test_parameters_of_a_simulated_series_are_recovered(tmp_path):
         assert lo <= true <= hi, (name, lo, hi)
     # Four years of data pin the innovation rate p down (its 95% interval is under half the
     # prior's range); the ceiling they leave open, as FACTS.md says of early data.
-    x = ds["param_value"].sel(param="agent.p").values
+    x = ds["param_value"].sel(param="agent.p_firms").values
     lo, hi = weighted_quantile(x, [0.025, 0.975], weights=w)
-    assert hi - lo < 0.5 * (priors["agent.p"].high - priors["agent.p"].low)
+    assert hi - lo < 0.5 * (priors["agent.p_firms"].high - priors["agent.p_firms"].low)
 
 
 @pytest.fixture(scope="module")

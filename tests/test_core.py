@@ -161,7 +161,7 @@ def test_shares_start_from_their_sampled_starting_level(tech, metric, kind):
 def test_results_have_the_documented_schema(small_spec):
     ds = simulate(small_spec)
     assert ds["share"].dims == ("draw", "time", "tech", "metric")
-    assert list(ds["tech"].values) == ["terminal", "agent", "any"]
+    assert list(ds["tech"].values) == ["terminal", "agent", "any", "both"]
     assert ds["share_province"].sizes["province"] == 31
     assert list(ds["year"].values) == [2027, 2030]
     assert str(ds["time"].values[0])[:10] == "2024-12-31"

@@ -2,7 +2,10 @@
 
 An agent holds, per technology (``sim.spec.TECHS`` order: terminal, agent use), a latent rank
 ``U(0, 1)`` (it is in the market while the rank is below its ceiling), an ``Exp(1)`` threshold and
-its integrated hazard, all drawn from the model's generator when it is created. Its
+its integrated hazard, the two technologies' ranks and thresholds linked by the Gaussian copula
+both engines use (:func:`sim.rules.correlated_ranks`), and a latent online rank (a person without
+own internet access comes online once it falls below its group's new access), all drawn from the
+model's generator when it is created. Its
 :meth:`Adopter.step` adds the month's hazard, computed by the recipe both engines follow
 (:func:`sim.drivers.hazard`) from the drivers the model posts for its population cell;
 :meth:`Adopter.advance` then commits the decision, so every agent of a month decides on the same
@@ -47,6 +50,8 @@ class Adopter(FixedAgent):
         Real persons, internet users, firms and firm employees it stands for
         (``sim.spec.METRICS`` order).
     latent, threshold, cum_hazard : ndarray, shape (2,)
+    online_rank : float
+        Latent online rank ``U(0, 1)``: online while below its cell's online share.
     adopted : ndarray of bool, shape (2,)
         Adoption state at the start of the current month.
     peers : tuple of Adopter
@@ -69,8 +74,9 @@ class Adopter(FixedAgent):
         prov = pop.cell_province[stratum]
         self.province, self.region = str(pop.provinces[prov]), str(pop.regions[prov])
         self.weight = pop.cell_weight[stratum] / pop.cell_n[stratum]
-        self.latent = model.rng.random(2)
-        self.threshold = model.rng.standard_exponential(2)
+        z, w = model.rng.standard_normal(2), model.rng.standard_normal(2)
+        self.latent, self.threshold = rules.correlated_ranks(z, w, model.correlation)
+        self.online_rank = model.rng.random()
         self.cum_hazard = np.where(rules.in_market(self.latent, start), self.threshold, 0.0)
         self.adopted = rules.has_adopted(self.cum_hazard, self.threshold)
         self.peers: tuple[Adopter, ...] = ()
@@ -81,17 +87,22 @@ class Adopter(FixedAgent):
             return 0.0
         return sum(peer.adopted[k] for peer in self.peers) / len(self.peers)
 
+    @property
+    def online(self) -> bool:
+        """Whether it has internet access this month (always, for firms)."""
+        return bool(self.online_rank < self.model.online_share[self.stratum])
+
     def step(self) -> None:
         """Add this month's integrated hazard of each technology it has not adopted yet."""
         model, c = self.model, self.stratum
+        reach = model.reach_online if self.online else model.reach_offline
         for k in (TERMINAL, AGENT):
-            ceiling = model.ceiling[k][c]
-            if self.adopted[k] or not rules.in_market(self.latent[k], ceiling):
+            if self.adopted[k] or not rules.in_market(self.latent[k], reach[k][c]):
                 continue
             hazard = drivers.hazard(
                 model.p[k][c],
                 model.q[k][c],
-                ceiling,
+                model.ceiling[k][c],
                 model.segment_share[k][c],
                 model.province_share[k][c],
                 self.network_share(k),
@@ -107,7 +118,8 @@ class Adopter(FixedAgent):
 
 
 class Person(Adopter):
-    """A person: urban or rural, under or over 60, with or without own internet access."""
+    """A person: urban or rural, under or over 60, with or without own internet access at the
+    start (``internet``; :attr:`online` follows access over time)."""
 
     def __init__(self, model: AdoptionModel, place: Cell, **kwargs) -> None:
         super().__init__(model, place, **kwargs)

@@ -52,8 +52,13 @@ class AdoptionModel(mesa.Model):
         The agents in population order.
     month : int
         Months simulated so far.
-    cell_share : ndarray, shape (3, n_cells)
-        Adopted share of each technology (terminal, agent, any) in each population cell, now.
+    cell_share : ndarray, shape (4, n_cells)
+        Adopted share of each technology (terminal, agent, any, both) in each population cell,
+        now.
+    correlation : float
+        The draw's correlation of an agent's propensities for the two technologies.
+    online_share : ndarray, shape (n_cells,)
+        Share of each cell's agents online this month (:meth:`sim.drivers.CellParams.online_share`).
     recorder : sim.drivers.Recorder
         National shares by month (province and sector at target-year ends), in the results schema.
     """
@@ -78,6 +83,7 @@ class AdoptionModel(mesa.Model):
         #: Keyword settings of :func:`sim.drivers.hazard` per technology, as scalars.
         self.recipe = [_scalars(self.drivers.recipe(tech)) for tech in TECHS]
         self.dt = spec.time.dt
+        self.correlation = float(self.drivers.correlation[0])
         self.month = 0
         self._resp = self._shock = None
         self._post_drivers()
@@ -86,8 +92,10 @@ class AdoptionModel(mesa.Model):
         )
         start = np.zeros((pop.n_cells, 2))
         if spec.population.kind != "single_market":
+            f = self.online_share[:, None]
             for k, tech in enumerate(TECHS):
-                start[:, k] = self.drivers.start_share(tech, self._pqm[tech][2])[:, 0]
+                reach = f * self.reach_online[k][:, None] + (1 - f) * self.reach_offline[k][:, None]
+                start[:, k] = self.drivers.start_share(tech, reach)[:, 0]
         self.adopters = tuple(
             (Firm if pop.cell_kind[c] == FIRMS else Person)(
                 self,
@@ -127,8 +135,9 @@ class AdoptionModel(mesa.Model):
         return network
 
     def _post_drivers(self) -> None:
-        """Cell-level Bass parameters, ceilings and replacement hazard of the coming month, under
-        the levers and shocks in force."""
+        """Cell-level Bass parameters, ceilings (in the hazard, and of online and offline
+        agents), online shares and replacement hazard of the coming month, under the levers and
+        shocks in force."""
         t = self.spec.time.t0 + self.month * self.dt
         resp = self.drivers.responses(t)
         shock = self.drivers.shock_state(self.month, resp)
@@ -138,26 +147,33 @@ class AdoptionModel(mesa.Model):
             or (shock is not None and not shock.same_as(self._shock))
         ):
             self._pqm = self.drivers.levered(resp, shock)
-            self.p, self.q, self.ceiling = (
-                [self._pqm[tech][j][:, 0] for tech in TECHS] for j in range(3)
-            )
+            self.p, self.q = ([self._pqm[tech][j][:, 0] for tech in TECHS] for j in range(2))
             self._resp, self._shock = resp, shock
+        ceilings = self.drivers.ceilings(self._pqm, t)
+        self.ceiling, self.reach_online, self.reach_offline = (
+            [ceilings[tech][j][:, 0] for tech in TECHS] for j in range(3)
+        )
+        self.online_share = self.drivers.online_share(t)[:, 0]
         self.replacement = self.drivers.replacement(t)[:, 0]
 
     def _observe(self) -> None:
-        """Adopted shares by cell, segment and province; record them; post next month's drivers."""
-        lay = self.lay
-        adopted = np.array([a.adopted for a in self.adopters], dtype=np.float32)
-        s_cell = np.stack([lay.count @ adopted[:, k : k + 1] for k in range(2)])
-        s_cell = s_cell / self.pop.cell_n[:, None]
-        either = adopted.max(axis=1, keepdims=True)
-        s_any = (lay.count @ either)[:, 0] / self.pop.cell_n
-        self.cell_share = np.vstack([s_cell[:, :, 0], s_any])
-        self.segment_share = [(lay.seg @ s_cell[k])[lay.seg_of, 0] for k in range(2)]
-        self.province_share = [(lay.prov @ s_cell[k])[lay.prov_of, 0] for k in range(2)]
-        self.recorder.record(self.month, s_cell, either)
+        """Post the coming month's drivers; adopted shares by cell, segment and province, and
+        record them with who is online now."""
         if self.month < self.spec.time.n_steps:
             self._post_drivers()
+        else:
+            self.online_share = self.drivers.online_share(self.spec.time.t0 + self.month * self.dt)
+            self.online_share = self.online_share[:, 0]
+        lay = self.lay
+        adopted = np.array([a.adopted for a in self.adopters], dtype=np.float32).T[:, :, None]
+        online = np.array([a.online for a in self.adopters], dtype=np.float32)[:, None]
+        s_cell = np.stack([lay.count @ adopted[k] for k in range(2)]) / self.pop.cell_n[:, None]
+        s_any = (lay.count @ adopted.max(axis=0))[:, 0] / self.pop.cell_n
+        s_both = (lay.count @ adopted.min(axis=0))[:, 0] / self.pop.cell_n
+        self.cell_share = np.vstack([s_cell[:, :, 0], s_any, s_both])
+        self.segment_share = [(lay.seg @ s_cell[k])[lay.seg_of, 0] for k in range(2)]
+        self.province_share = [(lay.prov @ s_cell[k])[lay.prov_of, 0] for k in range(2)]
+        self.recorder.record(self.month, adopted, online)
 
 
 def _scalars(recipe: dict) -> dict:

@@ -10,7 +10,11 @@ months.
 Each agent draws, once per run and per technology, a latent rank ``U(0, 1)`` (it is in the market
 while the rank is below its ceiling) and a threshold ``E ~ Exp(1)``; it adopts when its integrated
 hazard reaches ``E``. This is exactly the per-step Bernoulli rule ``1 - exp(-h dt)`` (see
-:func:`sim.rules.accumulate_hazard`) at two random numbers per agent per run.
+:func:`sim.rules.accumulate_hazard`) at two random numbers per agent per run. The two
+technologies' ranks and thresholds are linked by a Gaussian copula
+(:func:`sim.rules.correlated_ranks`), which leaves each marginal exact. A person without own
+internet access at the start comes online once its latent online rank falls below the share of its
+group's offline that has come online since (:meth:`sim.drivers.CellParams.online_share`).
 """
 
 from __future__ import annotations
@@ -35,19 +39,21 @@ _RANK_STREAMS = (
 
 
 def _draw_ranks(
-    seed: int, draws: NDArray[np.int64], n_agents: int
-) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
+    seed: int, draws: NDArray[np.int64], n_agents: int, rho: NDArray[np.float64]
+) -> tuple[NDArray[np.float32], NDArray[np.float32], NDArray[np.float32]]:
     """Each agent's latent rank ``U(0, 1)`` and threshold ``Exp(1)`` per technology and draw,
-    each (2, n_agents, n_draws), from the draw's own streams."""
+    each (2, n_agents, n_draws), linked across technologies by the draw's correlation ``rho``
+    (:func:`sim.rules.correlated_ranks`), and its latent online rank ``U(0, 1)``
+    (n_agents, n_draws), all from the draw's own streams."""
     latent = np.empty((2, n_agents, draws.size), dtype=np.float32)
     threshold = np.empty((2, n_agents, draws.size), dtype=np.float32)
+    online = np.empty((n_agents, draws.size), dtype=np.float32)
     for i, d in enumerate(draws):
-        for k, (lat, thr) in enumerate(_RANK_STREAMS):
-            latent[k, :, i] = decision_rng(seed, int(d), lat).random(n_agents, np.float32)
-            threshold[k, :, i] = decision_rng(seed, int(d), thr).standard_exponential(
-                n_agents, dtype=np.float32
-            )
-    return latent, threshold
+        z = [decision_rng(seed, int(d), lat).standard_normal(n_agents) for lat, _ in _RANK_STREAMS]
+        w = [decision_rng(seed, int(d), thr).standard_normal(n_agents) for _, thr in _RANK_STREAMS]
+        latent[:, :, i], threshold[:, :, i] = rules.correlated_ranks(z, w, rho[i])
+        online[:, i] = decision_rng(seed, int(d), Decision.ONLINE).random(n_agents, np.float32)
+    return latent, threshold, online
 
 
 def _to_agents(x: NDArray, *, cell_n: NDArray[np.intp]) -> NDArray[np.float32]:
@@ -59,19 +65,39 @@ def _to_agents(x: NDArray, *, cell_n: NDArray[np.intp]) -> NDArray[np.float32]:
 def _start_hazard(
     spec: Spec,
     cp: CellParams,
-    pqm: dict[str, tuple[NDArray, NDArray, NDArray]],
+    reach: dict[str, NDArray],
     latent: NDArray[np.float32],
     threshold: NDArray[np.float32],
     gather: Callable[[NDArray], NDArray[np.float32]],
 ) -> NDArray[np.float32]:
     """Integrated hazards at the start, (2, n_agents, n_draws): at the threshold for the initial
-    adopters (agents whose latent rank is below their cell's starting share), else 0."""
+    adopters (agents whose latent rank is below their cell's starting share), else 0. ``reach``
+    is each cell's mean latent-rank ceiling per technology at the start."""
     cum = np.zeros_like(threshold)
     if spec.population.kind != "single_market":
         for k, tech in enumerate(TECHS):
-            start = rules.in_market(latent[k], gather(cp.start_share(tech, pqm[tech][2])))
+            start = rules.in_market(latent[k], gather(cp.start_share(tech, reach[tech])))
             cum[k] = np.where(start, threshold[k], np.float32(0.0))
     return cum
+
+
+def _in_market_dt(
+    latent: NDArray[np.float32],
+    online: NDArray[np.float32],
+    ceilings: dict[str, tuple[NDArray, NDArray, NDArray]],
+    gather: Callable[[NDArray], NDArray[np.float32]],
+    dt: float,
+    *,
+    out: NDArray[np.float32],
+) -> NDArray[np.float32]:
+    """``dt`` where an agent is in the market for each technology, else 0, written to ``out``
+    (2, n_agents, n_draws): its latent rank is below the ceiling of an online agent when it is
+    online (``online`` 1), of an offline agent otherwise."""
+    for k, tech in enumerate(TECHS):
+        _, on, off = ceilings[tech]
+        reach = np.where(online > 0, gather(on), gather(off))
+        np.multiply(rules.in_market(latent[k], reach), np.float32(dt), out=out[k])
+    return out
 
 
 def _update_state(
@@ -79,16 +105,13 @@ def _update_state(
     threshold: NDArray[np.float32],
     *,
     adopted: NDArray[np.float32],
-    either: NDArray[np.float32],
     lay: Layout,
     cell_n: NDArray[np.intp],
 ) -> NDArray[np.float64]:
-    """Adoption from integrated hazards, written to ``adopted`` (2, n_agents, n_draws) and
-    ``either`` (n_agents, n_draws) as 0/1 floats; returns adopted shares per cell,
-    (2, n_cells, n_draws)."""
+    """Adoption from integrated hazards, written to ``adopted`` (2, n_agents, n_draws) as 0/1
+    floats; returns adopted shares per cell, (2, n_cells, n_draws)."""
     for k in range(2):
         np.greater_equal(cum[k], threshold[k], out=adopted[k], casting="unsafe")
-    np.maximum(adopted[0], adopted[1], out=either)
     return np.stack([lay.count @ adopted[k] for k in range(2)]) / cell_n[:, None]
 
 
@@ -161,21 +184,23 @@ def simulate_chunk(
     gather = partial(_to_agents, cell_n=cell_n)
     recipes = {tech: cp.recipe(tech) for tech in TECHS}
     network = neighbours if spec.rules.w_network > 0.0 else None
-    latent, threshold = _draw_ranks(spec.mc.seed, draws, n_a)
+    latent, threshold, online_rank = _draw_ranks(spec.mc.seed, draws, n_a, cp.correlation)
 
-    # Adoption state as 0/1 floats per technology, and whether either one is adopted.
+    # Adoption state as 0/1 floats per technology, and whether each agent is online.
     adopted = np.zeros((2, n_a, n_d), dtype=np.float32)
-    either = np.empty((n_a, n_d), dtype=np.float32)
+    online = np.empty((n_a, n_d), dtype=np.float32)
     resp0 = lever_responses(spec, lay, t0)
     pqm = cp.levered(resp0, cp.shock_state(0, resp0))
-    cum = _start_hazard(spec, cp, pqm, latent, threshold, gather)
+    f0 = cp.online_share(t0)
+    ceil0 = cp.ceilings(pqm, t0)
+    reach0 = {tech: f0 * on + (1.0 - f0) * off for tech, (_, on, off) in ceil0.items()}
+    cum = _start_hazard(spec, cp, reach0, latent, threshold, gather)
 
-    update_state = partial(
-        _update_state, cum, threshold, adopted=adopted, either=either, lay=lay, cell_n=cell_n
-    )
+    update_state = partial(_update_state, cum, threshold, adopted=adopted, lay=lay, cell_n=cell_n)
     recorder = Recorder(spec, pop, lay, n_d)
     s_cell = update_state()
-    recorder.record(0, s_cell, either)
+    np.less(online_rank, gather(f0), out=online, casting="unsafe")
+    recorder.record(0, adopted, online)
     boost = np.empty((n_a, n_d), dtype=np.float32)
     hazard_of = partial(_agent_hazard, cp, gather=gather, neighbours=network, out=boost)
     active_dt = np.empty((2, n_a, n_d), dtype=np.float32)
@@ -191,22 +216,27 @@ def simulate_chunk(
         ):
             # Lever responses change only when a lagged intensity crosses a year boundary, shock
             # multipliers only when an event starts or ends.
-            ceilings = [pqm[tech][2] for tech in TECHS]
             pqm = cp.levered(resp, shock)
-            for k, tech in enumerate(TECHS):
-                if resp_prev is None or not np.array_equal(pqm[tech][2], ceilings[k]):
-                    inm = rules.in_market(latent[k], gather(pqm[tech][2]))
-                    np.multiply(inm, np.float32(dt), out=active_dt[k])
             resp_prev, shock_prev = resp, shock
+        # Internet access, and with it the ceilings, moves every month.
+        ceilings = cp.ceilings(pqm, t)
+        _in_market_dt(latent, online, ceilings, gather, dt, out=active_dt)
         replacement = cp.replacement(t)
         for k, tech in enumerate(TECHS):
+            p, q, _ = pqm[tech]
             h_agent = hazard_of(
-                tech, pqm[tech], s_cell, adopted, replacement=replacement, recipe=recipes[tech]
+                tech,
+                (p, q, ceilings[tech][0]),
+                s_cell,
+                adopted,
+                replacement=replacement,
+                recipe=recipes[tech],
             )
             # active_dt carries dt and the in-market indicator.
             np.multiply(h_agent, active_dt[k], out=h_agent)
             rules.accumulate_hazard(cum[k], h_agent, 1.0, out=cum[k])
         s_cell = update_state()
-        recorder.record(step + 1, s_cell, either)
+        np.less(online_rank, gather(cp.online_share(t + dt)), out=online, casting="unsafe")
+        recorder.record(step + 1, adopted, online)
 
     return recorder.result(draws, cp.events())

@@ -18,6 +18,7 @@ from sim.report.answer import answer_markdown
 from sim.report.html import to_html
 from sim.report.style import METRIC_LABELS, TECH_LABELS, label, pct
 from sim.stats import Odds, effective_sample_size
+from sim.vocab import reading_sentence
 
 #: Files a CLI run folder holds beside the report, and what each is.
 RUN_FILES = {
@@ -64,7 +65,8 @@ def _target_cells(o: Odds) -> list[str]:
     """A target's first three cells: what it asks, what the share counts, the technology."""
     t = o.target
     return [
-        f"above {pct(t.threshold)} by end-{t.year}",
+        f"above {pct(t.threshold)} by end-{t.year}"
+        + (" (**primary reading**)" if t.primary else ""),
         label(t.metric, METRIC_LABELS),
         label(t.tech, TECH_LABELS),
     ]
@@ -80,6 +82,7 @@ def odds_markdown(ds: xr.Dataset) -> list[str]:
             f"{pct(o.ci95[0], decimals=1)} to {pct(o.ci95[1], decimals=1)}",
             pct(o.share_median, decimals=1),
             f"{pct(o.share_p05, decimals=1)} to {pct(o.share_p95, decimals=1)}",
+            "" if o.cap is None else pct(o.cap, decimals=1) + (" (out of reach)" if o.note else ""),
         ]
         for o in res
     ]
@@ -92,6 +95,7 @@ def odds_markdown(ds: xr.Dataset) -> list[str]:
             "95% interval of P",
             "median share",
             "5-95% of draws",
+            "largest reachable",
         ],
         rows,
     )
@@ -113,8 +117,25 @@ def odds_markdown(ds: xr.Dataset) -> list[str]:
         f"P(met) is the share of {basis} whose national share at the end of the target year is "
         "above the threshold; its interval is the 95% Wilson interval (uncertainty from the "
         "finite number of draws). The opinion does not say what 'penetration' counts, so "
-        "every reading is shown.",
+        "every reading is shown, the primary reading first. 'Largest reachable' is the highest "
+        "share the reading can reach by that year under the priors (its built-in cap); a target "
+        "above it is out of reach by assumption and gets P(met) = 0.",
+        *readings_markdown(ds, res),
     ]
+    return lines
+
+
+def readings_markdown(ds: xr.Dataset, odds: list[Odds]) -> list[str]:
+    """What each reading counts, in one sentence, and each metric's denominator."""
+    seen = dict.fromkeys((o.target.metric, o.target.tech) for o in odds)
+    lines = ["", "What each reading counts:", ""]
+    lines += [f"- {label(m, METRIC_LABELS)}, {label(k, TECH_LABELS)}: {reading_sentence(m, k)}"
+              for m, k in seen]  # fmt: skip
+    denominators = results.denominators_of(ds)
+    if denominators:
+        lines += ["", "Denominators (what the population's weights add up to):", ""]
+        lines += [f"- {label(m, METRIC_LABELS)}: {d['total'] / 1e6:,.2f} million {d['unit']} "
+                  f"({d['year']})" for m, d in denominators.items()]  # fmt: skip
     return lines
 
 

@@ -52,6 +52,7 @@ TECH_LABELS: dict[str, str] = {
     "terminal": "AI terminals",
     "agent": "AI agents",
     "any": "AI terminals or agents",
+    "both": "AI terminals and agents (both)",
 }
 #: What each reading of "penetration" counts (the opinion does not define it).
 METRIC_LABELS: dict[str, str] = {

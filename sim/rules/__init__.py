@@ -21,7 +21,15 @@ from sim.rules.diffusion import (
     peer_influence,
     step_probability,
 )
+from sim.rules.joint import both_share, correlated_ranks, union_share
 from sim.rules.levers import lever_response, raise_ceiling, scale_rate
+from sim.rules.reach import (
+    internet_access,
+    online_ceiling,
+    online_since,
+    population_ceiling,
+    reachable,
+)
 from sim.rules.terminal import ai_share_of_new_devices, replacement_hazard
 
 ADOPTION_RULES: dict[str, Callable] = {
@@ -42,15 +50,23 @@ __all__ = [
     "ai_share_of_new_devices",
     "bass_hazard",
     "bass_share",
+    "both_share",
     "complement_multiplier",
+    "correlated_ranks",
     "has_adopted",
     "in_market",
+    "internet_access",
     "lever_response",
     "logit_subsidy_hazard",
+    "online_ceiling",
+    "online_since",
     "peer_influence",
+    "population_ceiling",
     "raise_ceiling",
+    "reachable",
     "replacement_hazard",
     "rule_parameters",
     "scale_rate",
     "step_probability",
+    "union_share",
 ]

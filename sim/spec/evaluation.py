@@ -20,6 +20,7 @@ from sim.vocab import (
     CALIBRATION_METHODS,
     LIKELIHOODS,
     METRICS,
+    READING_TECHS,
     TECH_COORDS,
     Metric,
 )
@@ -63,7 +64,7 @@ def validate_targets(
                 )
             ]
             if "metric" in tm
-            else [(m, k) for m in METRICS for k in TECH_COORDS]
+            else [(m, k) for m in METRICS for k in READING_TECHS]
         )
         targets += [Target(year, threshold, m, k, primary=(m, k) == primary) for m, k in readings]
     return tuple(sorted(targets, key=lambda t: not t.primary))

@@ -25,7 +25,13 @@ MAX_END = (2035, 12)
 #: Month of the starting state: the priors ``*.s0_*`` are end-2024 data, so a run starts the month
 #: after (``time.start``).
 ANCHOR = (2024, 12)
-_PROB_PARAMS = ("terminal.m", "agent.m")
+_PROB_PARAMS = (
+    "terminal.m",
+    "agent.m",
+    "terminal.m_firms",
+    "agent.m_firms",
+    "joint.correlation",
+)
 
 
 class Reader:

@@ -343,16 +343,18 @@ def check_priors(
     r: Reader, priors: Mapping[str, Prior], *, rules: RuleSpec, fixed: Mapping[str, float]
 ) -> tuple[Prior, ...]:
     """Check every prior's range and that each required parameter has one, apply the values that
-    ``rules`` fixes, and return the priors sorted by name."""
+    ``rules`` fixes (to people's and firms' parameters alike), and return the priors sorted by
+    name."""
     out = dict(priors)
     pr_check = Reader(r.where, "priors.params")
     for p in out.values():
         check_param_range(pr_check, p)
     _check_rule_parameters(Reader(r.where, f"priors.adoption.{rules.adoption}"), out, rules)
     for k, v in fixed.items():
-        for tech in TECHS:
-            out[f"{tech}.{k}"] = out[f"{tech}.{k}"].fixed_at(v, f"fixed by rules.{k}")
-    required = {f"{t}.{k}" for t in TECHS for k in ("p", "q", "m", "s0_people", "s0_firms")}
+        for name in {f"{t}.{k}{kind}" for t in TECHS for kind in ("", "_firms")} & set(out):
+            out[name] = out[name].fixed_at(v, f"fixed by rules.{k}")
+    keys = ("p", "q", "m", "p_firms", "q_firms", "m_firms", "s0_people", "s0_firms")
+    required = {f"{t}.{k}" for t in TECHS for k in keys}
     missing = sorted(required - set(out))
     if missing:
         raise pr_check.fail(missing[0], "required parameter has no prior")

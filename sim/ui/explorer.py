@@ -38,6 +38,9 @@ PRIORS: tuple[str, ...] = (
     "terminal.p",
     "terminal.q",
     "terminal.m",
+    "agent.m_firms",
+    "joint.correlation",
+    "people.internet_trend",
     "complementarity",
 )
 #: Tile-map position (column, row from the top) and ISO 3166-2:CN code of each province: a display
@@ -75,7 +78,7 @@ TILES: dict[str, tuple[int, int, str]] = {
     "Fujian": (5, 6, "FJ"),
     "Hainan": (4, 7, "HI"),
 }
-COLORS = {"terminal": "tab:blue", "agent": "tab:orange", "any": "black"}
+COLORS = {"terminal": "tab:blue", "agent": "tab:orange", "any": "black", "both": "tab:green"}
 
 
 @cache
@@ -117,6 +120,9 @@ class Explorer(AdoptionModel):
         terminal_p: float | None = None,
         terminal_q: float | None = None,
         terminal_m: float | None = None,
+        agent_m_firms: float | None = None,
+        joint_correlation: float | None = None,
+        people_internet_trend: float | None = None,
         complementarity: float | None = None,
         rng: int | None = None,
     ) -> None:
@@ -158,11 +164,11 @@ def model_params() -> dict:
 # Views of the model's current state
 # --------------------------------------------------------------------------------------------------
 def group_shares(model: AdoptionModel, by: str) -> NDArray[np.float64]:
-    """Adopted share now by ``by`` ('province' or 'sector'), shape (3, n_metrics, n_groups):
-    technology (terminal, agent, any) x metric; NaN where a metric counts nobody."""
+    """Adopted share now by ``by`` ('province' or 'sector'), shape (4, n_metrics, n_groups):
+    technology (terminal, agent, any, both) x metric; NaN where a metric counts nobody."""
     lay = model.lay
     mat, ok = (lay.province, lay.province_ok) if by == "province" else (lay.sector, lay.sector_ok)
-    out = np.stack([mat @ s for s in model.cell_share]).reshape(3, len(METRICS), -1)
+    out = np.stack([mat @ s for s in model.cell_share]).reshape(len(TECH_COORDS), len(METRICS), -1)
     return np.where(ok.reshape(len(METRICS), -1), out, np.nan)
 
 

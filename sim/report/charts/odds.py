@@ -36,13 +36,15 @@ def odds_rows(
     reading of "penetration"); label them on ``ax``; return each target's row position.
     ``pitch`` is the height of a row; ``extra`` adds that much empty space at the bottom (room
     for a note)."""
-    groups: dict[tuple[int, float, str], list[Target]] = {}
-    for t in sorted(targets, key=lambda t: (t.year, t.threshold)):
-        groups.setdefault((t.year, t.threshold, t.tech), []).append(t)
+    groups: dict[tuple[bool, int, float, str], list[Target]] = {}
+    # The primary reading's targets lead, then the other readings by year.
+    for t in sorted(targets, key=lambda t: (not t.primary, t.year, t.threshold)):
+        groups.setdefault((t.primary, t.year, t.threshold, t.tech), []).append(t)
     rows: dict[Target, float] = {}
     labels, y = [], 0.0
-    for (year, thr, tech), ts in groups.items():
+    for (primary, year, thr, tech), ts in groups.items():
         text = f"above {pct(thr)} by end-{year} ({label(tech, TECH_LABELS)})"
+        text = f"primary reading: {text}" if primary else text
         ax.text(0.01, y, text, fontweight="bold", va="center", ha="left", fontsize=8.5)
         y += pitch
         for t in ts:
@@ -108,7 +110,7 @@ def odds_points(
     return ys
 
 
-@styled(figsize=(8.0, 5.0))
+@styled(figsize=(8.0, 9.0))
 def odds_chart(ds: xr.Dataset, *, ax: Axes | None = None) -> Axes:
     """Probability of meeting each target, with its 95% Wilson interval, by reading of the share.
 
