@@ -353,3 +353,39 @@ def test_fan_legend_swatches_are_each_technologys_own_band_colour(ds):
         entry = next(i for i, t in enumerate(texts) if t.startswith(TECH_LABELS[tech] + ":"))
         swatch = legend.legend_handles[entry]  # the first of the entry's band patches
         assert to_hex(swatch.get_facecolor(), keep_alpha=False) == TECH_COLORS[tech].lower()
+
+
+def test_fan_chart_marks_each_observation_on_the_panel_of_the_reading_it_measures(ds):
+    from sim.observations import Observation
+
+    def seen(o: Observation, **kw) -> list[ErrorbarContainer]:
+        ax = charts.fan_chart(ds, observations=[o], ax=new_ax(), **kw)
+        return [c for c in ax.containers if isinstance(c, ErrorbarContainer)]
+
+    agents = Observation("2026-06-30", "s", 0.3, 0.02, "src", "share", "agent", "population")
+    (bar,) = seen(agents, metric="population", tech=["terminal", "agent"])
+    (x,), (y,) = bar.lines[0].get_data()
+    assert (pd.Timestamp(x), y) == (pd.Timestamp("2026-06-30"), 0.3)
+    (segment,) = bar.lines[2][0].get_segments()
+    # The bar is the observation's 90% interval: +-z(0.95) standard deviations.
+    half = scipy_stats.norm.ppf(0.95) * 0.02
+    assert [p[1] for p in segment] == pytest.approx([0.3 - half, 0.3 + half])
+    assert not seen(agents, metric="firms", tech=["terminal", "agent"])  # another reading
+    assert not seen(agents, metric="population", tech="terminal")  # another technology
+    unmapped = Observation("2026-06-30", "s", 0.3, 0.02, "src", note="not mapped")
+    assert not seen(unmapped, metric="population", tech="agent")
+
+
+def test_fan_chart_shows_the_shipped_cnnic_series_by_default(ds):
+    from sim import observations
+
+    ax = charts.fan_chart(ds, metric="population", tech="agent", ax=new_ax())
+    shown = {c.get_label() for c in ax.containers if isinstance(c, ErrorbarContainer)}
+    end = ds["time"].values[-1]
+    cnnic = [o for o in observations.load() if o.series == "genai_users_share" and o.time <= end]
+    values = sorted(
+        float(c.lines[0].get_ydata()[0]) for c in ax.containers if isinstance(c, ErrorbarContainer)
+    )
+    assert len(shown) == 1 and "CNNIC" in shown.pop()
+    assert values == pytest.approx(sorted(o.value for o in cnnic))
+    assert "CNNIC" in " ".join(t.get_text() for t in ax.get_legend().get_texts())
