@@ -21,7 +21,7 @@ import sim
 from sim import comparison, data, results
 from sim.config import load_spec
 from sim.report import charts, summaries, write_report
-from sim.report.style import SECTOR_LABELS, pct, plain
+from sim.report.style import SECTOR_LABELS, pct, plain, section_numbers
 from sim.report.tiles import TILES
 from sim.results import targets_of
 from sim.spec import KEY_AREAS, ConfigError, Target
@@ -286,11 +286,12 @@ def test_report_links_only_files_that_exist(report):
 def test_report_states_scenario_odds_assumptions_and_sources(report):
     text = report.read_text()
     ds = xr.load_dataset(report.parent / "results.nc", engine="h5netcdf")
-    assert ds.attrs["scenario_title"] in text and ds.attrs["scenario_description"] in text
+    described = section_numbers(ds.attrs["scenario_description"])  # sections cited as §N
+    assert ds.attrs["scenario_title"] in text and described in text
     for o in evaluate(ds):
         assert pct(o.p_hit, decimals=1) in text
     for p in json.loads(ds.attrs["priors"]):
-        assert f"`{p['name']}`" in text and p["reason"] in text
+        assert f"`{p['name']}`" in text and section_numbers(p["reason"]) in text
     for lv in json.loads(ds.attrs["levers"]):
         assert f"| {lv['name']} |" in text
     for name in data.sources():
@@ -389,3 +390,19 @@ def test_fan_chart_shows_the_shipped_cnnic_series_by_default(ds):
     assert len(shown) == 1 and "CNNIC" in shown.pop()
     assert values == pytest.approx(sorted(o.value for o in cnnic))
     assert "CNNIC" in " ".join(t.get_text() for t in ax.get_legend().get_texts())
+
+
+def test_charts_and_text_cite_the_opinions_sections_the_same_way(ds):
+    from sim.report.document import render
+
+    titled = ds.copy()
+    titled.attrs["scenario_title"] = "Compute vouchers (三(九)), all of 二 and 三, 个体工商户"
+    text = render(titled)
+    ax = charts.odds_chart(titled, ax=new_ax())
+    shown = " ".join(c.get_label() for c in ax.containers)
+    assert "Compute vouchers (§3.9), all of §2 and §3" in shown
+    assert text.startswith("# Compute vouchers (§3.9), all of §2 and §3, 个体工商户\n")
+    # The original numerals appear once, in the note that says how sections are cited.
+    (note,) = [line for line in text.splitlines() if "三(九)" in line]
+    assert note.startswith("Sections of the opinion") and text.count("二(二)3") == 1
+    assert "(§3.9)" in shown

@@ -27,6 +27,7 @@ from sim.abm import AdoptionModel
 from sim.config import load_spec
 from sim.drivers import layout
 from sim.population import build
+from sim.report.style import TECH_COLORS
 from sim.spec import LEVERS, METRICS, TECH_COORDS, Spec
 
 N_AGENTS = 2000
@@ -75,7 +76,6 @@ TILES: dict[str, tuple[int, int, str]] = {
     "Fujian": (5, 6, "FJ"),
     "Hainan": (4, 7, "HI"),
 }
-COLORS = {"terminal": "tab:blue", "agent": "tab:orange", "any": "black"}
 
 
 @cache
@@ -172,7 +172,7 @@ def plot_adoption(model: AdoptionModel, metric: str, ax: Axes) -> Axes:
     dates = spec.time.month_ends()
     share = model.recorder.share[0, : model.month + 1, :, METRICS.index(metric)]
     for j, tech in enumerate(TECH_COORDS):
-        ax.plot(dates[: model.month + 1], share[:, j], color=COLORS[tech], label=tech)
+        ax.plot(dates[: model.month + 1], share[:, j], color=TECH_COLORS[tech], label=tech)
     for t in spec.targets:
         end = np.datetime64(f"{t.year}-12-31")
         ax.axhline(t.threshold, color="grey", lw=0.8, ls="--")
