@@ -21,7 +21,7 @@ import sim
 from sim import comparison, data, results
 from sim.config import load_spec
 from sim.report import charts, summaries, write_report
-from sim.report.style import SECTOR_LABELS, pct, plain
+from sim.report.style import SECTOR_LABELS, pct, plain, section_numbers
 from sim.report.tiles import TILES
 from sim.results import targets_of
 from sim.spec import KEY_AREAS, ConfigError, Target
@@ -286,11 +286,12 @@ def test_report_links_only_files_that_exist(report):
 def test_report_states_scenario_odds_assumptions_and_sources(report):
     text = report.read_text()
     ds = xr.load_dataset(report.parent / "results.nc", engine="h5netcdf")
-    assert ds.attrs["scenario_title"] in text and ds.attrs["scenario_description"] in text
+    described = section_numbers(ds.attrs["scenario_description"])  # sections cited as §N
+    assert ds.attrs["scenario_title"] in text and described in text
     for o in evaluate(ds):
         assert pct(o.p_hit, decimals=1) in text
     for p in json.loads(ds.attrs["priors"]):
-        assert f"`{p['name']}`" in text and p["reason"] in text
+        assert f"`{p['name']}`" in text and section_numbers(p["reason"]) in text
     for lv in json.loads(ds.attrs["levers"]):
         assert f"| {lv['name']} |" in text
     for name in data.sources():
@@ -353,3 +354,55 @@ def test_fan_legend_swatches_are_each_technologys_own_band_colour(ds):
         entry = next(i for i, t in enumerate(texts) if t.startswith(TECH_LABELS[tech] + ":"))
         swatch = legend.legend_handles[entry]  # the first of the entry's band patches
         assert to_hex(swatch.get_facecolor(), keep_alpha=False) == TECH_COLORS[tech].lower()
+
+
+def test_fan_chart_marks_each_observation_on_the_panel_of_the_reading_it_measures(ds):
+    from sim.observations import Observation
+
+    def seen(o: Observation, **kw) -> list[ErrorbarContainer]:
+        ax = charts.fan_chart(ds, observations=[o], ax=new_ax(), **kw)
+        return [c for c in ax.containers if isinstance(c, ErrorbarContainer)]
+
+    agents = Observation("2026-06-30", "s", 0.3, 0.02, "src", "share", "agent", "population")
+    (bar,) = seen(agents, metric="population", tech=["terminal", "agent"])
+    (x,), (y,) = bar.lines[0].get_data()
+    assert (pd.Timestamp(x), y) == (pd.Timestamp("2026-06-30"), 0.3)
+    (segment,) = bar.lines[2][0].get_segments()
+    # The bar is the observation's 90% interval: +-z(0.95) standard deviations.
+    half = scipy_stats.norm.ppf(0.95) * 0.02
+    assert [p[1] for p in segment] == pytest.approx([0.3 - half, 0.3 + half])
+    assert not seen(agents, metric="firms", tech=["terminal", "agent"])  # another reading
+    assert not seen(agents, metric="population", tech="terminal")  # another technology
+    unmapped = Observation("2026-06-30", "s", 0.3, 0.02, "src", note="not mapped")
+    assert not seen(unmapped, metric="population", tech="agent")
+
+
+def test_fan_chart_shows_the_shipped_cnnic_series_by_default(ds):
+    from sim import observations
+
+    ax = charts.fan_chart(ds, metric="population", tech="agent", ax=new_ax())
+    shown = {c.get_label() for c in ax.containers if isinstance(c, ErrorbarContainer)}
+    end = ds["time"].values[-1]
+    cnnic = [o for o in observations.load() if o.series == "genai_users_share" and o.time <= end]
+    values = sorted(
+        float(c.lines[0].get_ydata()[0]) for c in ax.containers if isinstance(c, ErrorbarContainer)
+    )
+    assert len(shown) == 1 and "CNNIC" in shown.pop()
+    assert values == pytest.approx(sorted(o.value for o in cnnic))
+    assert "CNNIC" in " ".join(t.get_text() for t in ax.get_legend().get_texts())
+
+
+def test_charts_and_text_cite_the_opinions_sections_the_same_way(ds):
+    from sim.report.document import render
+
+    titled = ds.copy()
+    titled.attrs["scenario_title"] = "Compute vouchers (三(九)), all of 二 and 三, 个体工商户"
+    text = render(titled)
+    ax = charts.odds_chart(titled, ax=new_ax())
+    shown = " ".join(c.get_label() for c in ax.containers)
+    assert "Compute vouchers (§3.9), all of §2 and §3" in shown
+    assert text.startswith("# Compute vouchers (§3.9), all of §2 and §3, 个体工商户\n")
+    # The original numerals appear once, in the note that says how sections are cited.
+    (note,) = [line for line in text.splitlines() if "三(九)" in line]
+    assert note.startswith("Sections of the opinion") and text.count("二(二)3") == 1
+    assert "(§3.9)" in shown

@@ -10,7 +10,7 @@ from sim.comparison import Comparison, Row
 from sim.report.answer import comparison_answer_markdown
 from sim.report.document import RUN_FILES, chart_lines, file_lines, table
 from sim.report.html import to_html
-from sim.report.style import METRIC_LABELS, TECH_LABELS, label, pct, pp
+from sim.report.style import METRIC_LABELS, TECH_LABELS, cite_sections, label, pct, pp
 
 
 def _bn(yuan: float | None, *, sign: bool = False) -> str:
@@ -111,7 +111,7 @@ def render_comparison(
         *chart_lines(chart_files, what="comparison"),
         *file_lines(files),
     ]
-    return "\n".join(lines).rstrip() + "\n"
+    return cite_sections("\n".join(lines))
 
 
 def write_comparison_report(comp: Comparison, folder: Path, *, charts: bool = True) -> Path:

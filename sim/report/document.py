@@ -16,7 +16,7 @@ from sim import data, results, targets
 from sim.report import summaries
 from sim.report.answer import answer_markdown
 from sim.report.html import to_html
-from sim.report.style import METRIC_LABELS, TECH_LABELS, label, pct
+from sim.report.style import METRIC_LABELS, TECH_LABELS, cite_sections, label, pct
 from sim.stats import Odds, effective_sample_size
 from sim.vocab import reading_sentence
 
@@ -374,7 +374,7 @@ def render(
         *sources_markdown(),
     ]
     lines += file_lines(files)
-    return "\n".join(lines).rstrip() + "\n"
+    return cite_sections("\n".join(lines))
 
 
 def write_report(

@@ -88,7 +88,8 @@ def _adoption_specs(ds: xr.Dataset) -> list[tuple]:
             "fan_any.png",
             "Adoption over time (terminal or agent)",
             "Line: median over draws; dark band: middle 50% of draws; light band: middle 90%. "
-            "Diamonds: the targets.",
+            "Diamonds: the targets. Markers: observations of the reading drawn, as in the next "
+            "chart (the shipped series count AI agents alone, so they appear there only).",
             lambda: _grid(
                 lambda ax, metric: charts.fan_chart(ds, metric=metric, tech="any", ax=ax),
                 panels,
@@ -99,7 +100,10 @@ def _adoption_specs(ds: xr.Dataset) -> list[tuple]:
         (
             "fan_by_tech.png",
             "Adoption over time: AI terminals and AI agents separately",
-            "As above, one colour per technology; the targets are set for either technology.",
+            "As above, one colour per technology; the targets are set for either technology. "
+            "Markers: observed values of the reading they measure (sim/data/observations.csv, "
+            "or the calibration's file), filled with the technology's colour, with a bar of "
+            "their 90% interval (+-1.645 standard deviations of the observation).",
             lambda: _grid(
                 lambda ax, metric: charts.fan_chart(
                     ds, metric=metric, tech=["terminal", "agent"], ax=ax

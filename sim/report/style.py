@@ -37,7 +37,12 @@ PALETTE: tuple[str, ...] = (
     "#F0E442",
     "#999999",
 )
-TECH_COLORS: dict[str, str] = {"any": PALETTE[0], "terminal": PALETTE[1], "agent": PALETTE[2]}
+TECH_COLORS: dict[str, str] = {
+    "any": PALETTE[0],
+    "terminal": PALETTE[1],
+    "agent": PALETTE[2],
+    "both": PALETTE[5],
+}
 TARGET_COLOR = "black"
 #: Prior (every draw counted equally) against posterior (draws weighted by the observations).
 PRIOR_COLOR = "#767676"
@@ -125,8 +130,15 @@ def label(key: str, table: dict[str, str]) -> str:
 
 
 _NUMERALS = {c: i for i, c in enumerate("一二三四五六七八九十", start=1)}
-_CJK_NUMBER = re.compile("[一二三四五六七八九十]+")
+#: A Chinese numeral standing alone (no other CJK character next to it) is a section number of
+#: the opinion: ``三(九)``, ``二(二)3``, ``section 三``; ``统一`` or ``一体化`` are words.
+_SECTION = re.compile(r"(?<![\u3400-\u9fff])[一二三四五六七八九十]+(?![\u3400-\u9fff])")
 _CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
+#: How the report and the charts cite the opinion's sections, said once in the report.
+SECTION_NOTE = (
+    "Sections of the opinion (Guofa [2025] No. 11) are cited by number in the charts and the "
+    "text alike: §3.9 is section 三(九) of the original, §2.2.3 is 二(二)3."
+)
 
 
 def _cjk_number(text: str) -> int:
@@ -137,15 +149,28 @@ def _cjk_number(text: str) -> int:
     return 10 * (_NUMERALS[tens] if tens else 1) + (_NUMERALS[units] if units else 0)
 
 
-def plain(text: str) -> str:
-    """A scenario title as the charts can print it (no CJK font is assumed): the opinion's
-    section numbers in Chinese numerals become ``§`` numbers, ``'AI for science (二(一))'`` ->
-    ``'AI for science (§2.1)'``; any other CJK character is dropped."""
-    out = _CJK_NUMBER.sub(lambda m: f"§{_cjk_number(m.group())}", text)
-    out = re.sub(
+def section_numbers(text: str) -> str:
+    """The opinion's section numbers written in Chinese numerals as ``§`` numbers, the one
+    convention of charts and text (no CJK font is assumed where a chart is drawn):
+    ``'Compute vouchers (三(九))'`` -> ``'Compute vouchers (§3.9)'``, ``'二(二)3'`` ->
+    ``'§2.2.3'``, ``'all of 二 and 三'`` -> ``'all of §2 and §3'``; other text is left alone."""
+    out = _SECTION.sub(lambda m: f"§{_cjk_number(m.group())}", text)
+    return re.sub(
         r"§(\d+)\(§(\d+)\)(\d*)", lambda m: f"§{m[1]}.{m[2]}" + (f".{m[3]}" if m[3] else ""), out
     )
-    return re.sub(r"\s+", " ", _CJK.sub("", out)).strip()
+
+
+def cite_sections(document: str) -> str:
+    """A report's text with :func:`section_numbers`, ending in :data:`SECTION_NOTE` when it
+    cites a section."""
+    out = section_numbers(document).rstrip() + "\n"
+    return out + f"\n{SECTION_NOTE}\n" if "§" in out else out
+
+
+def plain(text: str) -> str:
+    """A scenario title as the charts can print it: :func:`section_numbers`, and any other CJK
+    character dropped, ``'AI for science (二(一))'`` -> ``'AI for science (§2.1)'``."""
+    return re.sub(r"\s+", " ", _CJK.sub("", section_numbers(text))).strip()
 
 
 def pct(x: float, *, decimals: int = 0) -> str:

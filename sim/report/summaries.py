@@ -133,6 +133,17 @@ def checked_outputs(ds: xr.Dataset) -> list[tuple[str, str, str]]:
     return out
 
 
+def observations_of(ds: xr.Dataset) -> tuple[observations.Observation, ...]:
+    """The observations a chart of ``ds`` shows: the calibration's file when ``ds`` was
+    calibrated, else the shipped one (() when the file can no longer be read)."""
+    record = results.calibration_of(ds) or {}
+    source = record.get("observations_file", observations.SHIPPED)
+    try:
+        return observations.load(None if source == observations.SHIPPED else source)
+    except (ConfigError, OSError):
+        return ()
+
+
 def _period_starts(record: dict) -> dict[tuple[str, str], str]:
     """``(series, date) -> period_start`` from the run's observations file ({} if unreadable)."""
     source = record.get("observations_file")

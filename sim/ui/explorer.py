@@ -2,8 +2,10 @@
 
 Start it with ``make explore`` (or ``solara run sim/ui/explorer.py``) and open the address it
 prints. Move a slider, press Reset to rebuild the model with the new values, then Step or play.
-Every other parameter is held at its prior's central value; the population is the national one
-with ``N_AGENTS`` agents, so a month takes a fraction of a second.
+Every other parameter of the history is held at its prior's central value; the population is the
+national one with ``N_AGENTS`` agents, so a month takes a fraction of a second. Beside the history,
+``N_ENSEMBLE`` draws of the vectorised core with the same slider values (the other priors drawn at
+random) show the band of outcomes and the share of draws that meet each target.
 
 This module is an edge of the package, like the command line: it composes the configuration and
 draws charts; the model it drives is :class:`sim.abm.AdoptionModel`, unchanged.
@@ -11,25 +13,41 @@ draws charts; the model it drives is :class:`sim.abm.AdoptionModel`, unchanged.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from functools import cache
 
+import matplotlib as mpl
 import numpy as np
 import solara
-from matplotlib import colormaps
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.patches import Rectangle
-from mesa.visualization import Slider, SolaraViz
+from mesa.visualization.solara_viz import ModelController
+from mesa.visualization.utils import update_counter
 from numpy.typing import NDArray
 
+from sim import priors, results
 from sim.abm import AdoptionModel
 from sim.config import load_spec
 from sim.drivers import layout
+from sim.engine import core, network
 from sim.population import build
+from sim.report.charts.maps import tile_map
+from sim.report.style import (
+    METRIC_LABELS,
+    RC,
+    SECTOR_LABELS,
+    TARGET_COLOR,
+    TECH_COLORS,
+    TECH_LABELS,
+    label,
+    pct,
+    percent_axis,
+    year_axis,
+)
 from sim.spec import LEVERS, METRICS, TECH_COORDS, Spec
 
 N_AGENTS = 2000
+TITLE = "aiplus-sim explorer: AI terminals and agents in China"
 #: Priors on sliders: the Bass coefficients and ceilings of both technologies, complementarity.
 PRIORS: tuple[str, ...] = (
     "agent.p",
@@ -43,42 +61,8 @@ PRIORS: tuple[str, ...] = (
     "people.internet_trend",
     "complementarity",
 )
-#: Tile-map position (column, row from the top) and ISO 3166-2:CN code of each province: a display
-#: layout that keeps neighbours roughly adjacent, not geographic data.
-TILES: dict[str, tuple[int, int, str]] = {
-    "Heilongjiang": (8, 0, "HL"),
-    "InnerMongolia": (5, 1, "NM"),
-    "Beijing": (6, 1, "BJ"),
-    "Jilin": (8, 1, "JL"),
-    "Xinjiang": (1, 2, "XJ"),
-    "Gansu": (3, 2, "GS"),
-    "Ningxia": (4, 2, "NX"),
-    "Shanxi": (5, 2, "SX"),
-    "Hebei": (6, 2, "HE"),
-    "Tianjin": (7, 2, "TJ"),
-    "Liaoning": (8, 2, "LN"),
-    "Tibet": (1, 3, "XZ"),
-    "Qinghai": (2, 3, "QH"),
-    "Shaanxi": (4, 3, "SN"),
-    "Henan": (5, 3, "HA"),
-    "Shandong": (6, 3, "SD"),
-    "Sichuan": (2, 4, "SC"),
-    "Chongqing": (3, 4, "CQ"),
-    "Hubei": (4, 4, "HB"),
-    "Anhui": (5, 4, "AH"),
-    "Jiangsu": (6, 4, "JS"),
-    "Shanghai": (7, 4, "SH"),
-    "Yunnan": (2, 5, "YN"),
-    "Guizhou": (3, 5, "GZ"),
-    "Hunan": (4, 5, "HN"),
-    "Jiangxi": (5, 5, "JX"),
-    "Zhejiang": (6, 5, "ZJ"),
-    "Guangxi": (3, 6, "GX"),
-    "Guangdong": (4, 6, "GD"),
-    "Fujian": (5, 6, "FJ"),
-    "Hainan": (4, 7, "HI"),
-}
-COLORS = {"terminal": "tab:blue", "agent": "tab:orange", "any": "black", "both": "tab:green"}
+#: Draws of the small ensemble beside the single history.
+N_ENSEMBLE = 16
 
 
 @cache
@@ -141,23 +125,49 @@ class Explorer(AdoptionModel):
         super().__init__(spec, pop, values, lay=lay, rng=rng)
         self.settings = {name: float(v) for name, v in zip(spec.param_names, values, strict=True)}
         self.settings.update({lv.name: lv.intensity(spec.time.t0).item() for lv in spec.levers})
-
-
-def model_params() -> dict:
-    """SolaraViz inputs: a slider per lever and per prior in ``PRIORS``; a fixed seed."""
-    spec = base_spec()
-    out: dict = {"rng": 42}
-    for name in LEVERS:
-        label = f"{name.replace('_', ' ')} lever"
-        out[name] = Slider(label, value=1.0, min=0.0, max=3.0, step=0.1)
-    priors = {p.name: p for p in spec.priors}
-    for name in PRIORS:
-        p = priors[name]
-        step = float(f"{(p.high - p.low) / 20:.2g}")
-        out[_kwarg(name)] = Slider(
-            name, value=round(p.central, 4), min=p.low, max=p.high, step=step
+        #: The slider values the model was built with, by keyword (for the ensemble).
+        self.inputs = tuple(
+            (s.name, self.settings[s.name if s.name in LEVERS else s.label]) for s in sliders()
         )
-    return out
+
+
+@dataclass(frozen=True)
+class SliderSpec:
+    """One slider: the model's keyword, its label, start value and range."""
+
+    name: str
+    label: str
+    value: float
+    low: float
+    high: float
+    step: float
+
+
+def sliders() -> tuple[SliderSpec, ...]:
+    """A slider per lever (intensity from 2025, 1 = current policy) and per prior in ``PRIORS``
+    (its prior's range, starting at the central value)."""
+    out = [SliderSpec(n, f"{n.replace('_', ' ')} lever", 1.0, 0.0, 3.0, 0.1) for n in LEVERS]
+    by_name = {p.name: p for p in base_spec().priors}
+    for name in PRIORS:
+        p = by_name[name]
+        step = float(f"{(p.high - p.low) / 20:.2g}")
+        out.append(SliderSpec(_kwarg(name), name, round(p.central, 4), p.low, p.high, step))
+    return tuple(out)
+
+
+@cache
+def _ensemble(settings: tuple[tuple[str, float], ...]) -> NDArray[np.float32]:
+    """National share of ``N_ENSEMBLE`` draws, shape (n_draws, n_times, 3, n_metrics): the
+    vectorised core with the sliders' levers and priors, every other prior drawn at random."""
+    model = Explorer(**dict(settings))
+    spec, pop = model.spec, model.pop
+    values = priors.sample(spec.priors, N_ENSEMBLE, seed=spec.mc.seed, method=spec.mc.method)
+    for j, name in enumerate(spec.param_names):
+        if _kwarg(name) in dict(settings):
+            values[:, j] = model.settings[name]
+    draws = np.arange(N_ENSEMBLE, dtype=np.int64)
+    nbrs = network(spec, pop)
+    return core.simulate_chunk(spec, pop, values, draws, lay=model.lay, neighbours=nbrs).share
 
 
 # --------------------------------------------------------------------------------------------------
@@ -172,106 +182,211 @@ def group_shares(model: AdoptionModel, by: str) -> NDArray[np.float64]:
     return np.where(ok.reshape(len(METRICS), -1), out, np.nan)
 
 
+def _goals(spec: Spec, metric: str) -> list:
+    """The targets of ``metric`` that either technology meets (one per year)."""
+    return [t for t in spec.targets if t.metric == metric and t.tech == "any"]
+
+
+def _targets(ax: Axes, spec: Spec, metric: str) -> None:
+    """The targets of ``metric`` as the report marks them: a diamond at the year's end."""
+    for t in _goals(spec, metric):
+        ax.plot(
+            [results.year_end(t.year)],
+            [t.threshold],
+            marker="D",
+            ms=6,
+            mfc="white",
+            mec=TARGET_COLOR,
+            mew=1.4,
+            ls="none",
+            zorder=5,
+        )
+        ax.annotate(
+            f"> {pct(t.threshold)} by end-{t.year}",
+            (results.year_end(t.year), t.threshold),
+            xytext=(-6, 6),
+            textcoords="offset points",
+            ha="right",
+            fontsize=7,
+        )
+
+
+def _time_axes(ax: Axes, spec: Spec, metric: str) -> None:
+    dates = spec.time.month_ends()
+    ax.set_xlim(dates[0], dates[-1] + np.timedelta64(45, "D"))
+    ax.set_ylim(0, 1)
+    year_axis(ax)
+    percent_axis(ax)
+    ax.set_ylabel(f"adopted share of {label(metric, METRIC_LABELS)}")
+
+
 def plot_adoption(model: AdoptionModel, metric: str, ax: Axes) -> Axes:
-    """National adopted share by technology so far, against the 70% and 90% targets."""
+    """This history's national adopted share by technology so far, with the targets."""
     spec = model.spec
     dates = spec.time.month_ends()
     share = model.recorder.share[0, : model.month + 1, :, METRICS.index(metric)]
     for j, tech in enumerate(TECH_COORDS):
-        ax.plot(dates[: model.month + 1], share[:, j], color=COLORS[tech], label=tech)
-    for t in spec.targets:
-        end = np.datetime64(f"{t.year}-12-31")
-        ax.axhline(t.threshold, color="grey", lw=0.8, ls="--")
-        ax.plot([end], [t.threshold], marker="v", color="red", ms=7)
-    ax.set_xlim(dates[0], dates[-1])
-    ax.set_ylim(0, 1)
-    ax.set_title(f"national share ({metric.replace('_', ' ')})", fontsize=10)
-    ax.legend(loc="lower right", fontsize=8)
-    return ax
-
-
-def plot_tiles(values: dict[str, float], ax: Axes, *, title: str = "") -> Axes:
-    """A tile map of China's provinces coloured by ``values`` (shares in [0, 1])."""
-    cmap = colormaps["viridis"]
-    for name, (col, row, code) in TILES.items():
-        v = values.get(name, np.nan)
-        ax.add_patch(
-            Rectangle(
-                (col, -row),
-                0.95,
-                0.95,
-                facecolor=cmap(v) if np.isfinite(v) else "lightgrey",
-                edgecolor="white",
-            )
+        ax.plot(
+            dates[: model.month + 1],
+            share[:, j],
+            color=TECH_COLORS[tech],
+            lw=2,
+            label=label(tech, TECH_LABELS),
         )
-        ink = "white" if np.isfinite(v) and v < 0.6 else "black"
-        ax.text(col + 0.47, -row + 0.58, code, ha="center", fontsize=7, color=ink)
-        ax.text(col + 0.47, -row + 0.2, f"{v:.0%}", ha="center", fontsize=7, color=ink)
-    ax.set_xlim(0.9, 9.0)
-    ax.set_ylim(-7.1, 1.0)
-    ax.set_aspect("equal")
-    ax.axis("off")
-    ax.set_title(title, fontsize=10)
+    _targets(ax, spec, metric)
+    _time_axes(ax, spec, metric)
+    ax.set_title(f"This history: {label(metric, METRIC_LABELS)}")
+    ax.legend(loc="lower right")
     return ax
 
 
-def plot_sectors(names: NDArray[np.str_], values: NDArray, ax: Axes, *, title: str = "") -> Axes:
-    """Horizontal bars of a share by sector, against the 70% and 90% targets."""
+def plot_ensemble(model: AdoptionModel, metric: str, ax: Axes) -> Axes:
+    """``N_ENSEMBLE`` draws with the sliders' settings: median and middle 90% band of each
+    technology over the whole horizon, and the odds of each target among the draws."""
+    spec = model.spec
+    dates = spec.time.month_ends()
+    share = _ensemble(model.inputs)[..., METRICS.index(metric)]
+    for j, tech in enumerate(TECH_COORDS):
+        lo, med, hi = np.quantile(share[:, :, j], [0.05, 0.5, 0.95], axis=0)
+        c = TECH_COLORS[tech]
+        ax.fill_between(dates, lo, hi, color=c, alpha=0.2, lw=0)
+        ax.plot(dates, med, color=c, lw=2, label=f"{label(tech, TECH_LABELS)}: median, 90%")
+    _targets(ax, spec, metric)
+    _time_axes(ax, spec, metric)
+    odds = [
+        f"end-{t.year} {np.mean(share[:, dates == results.year_end(t.year), 2] > t.threshold):.0%}"
+        for t in _goals(spec, metric)
+    ]
+    ax.set_title(
+        f"{N_ENSEMBLE} draws, other priors at random: {label(metric, METRIC_LABELS)}\n"
+        f"targets met in {', '.join(odds)} of draws"
+    )
+    ax.legend(loc="lower right")
+    return ax
+
+
+def plot_tiles(model: AdoptionModel, ax: Axes) -> Axes:
+    """People using either technology now, on the report's tile map: colour = difference from
+    the national share (red below, blue above)."""
+    shares = group_shares(model, "province")[2, METRICS.index("population")]
+    names = model.pop.provinces.astype(str)
+    national = float(model.recorder.share[0, model.month, 2, METRICS.index("population")])
+    diff = shares - national
+    span = max(float(np.ceil(np.nanmax(np.abs(diff)) / 0.01) * 0.01), 0.02)
+    tile_map(
+        ax,
+        dict(zip(names, shares.tolist(), strict=True)),
+        dict(zip(names, diff.tolist(), strict=True)),
+        span=span,
+    )
+    ax.set_title(
+        f"People using either technology, by province (national {pct(national)};\n"
+        f"red below, blue above, up to {pct(span)} apart; one history of {N_AGENTS:,} agents:\n"
+        "differences of a few points are sampling noise, see the report's map)"
+    )
+    return ax
+
+
+def plot_sectors(model: AdoptionModel, ax: Axes) -> Axes:
+    """Firms using either technology now, by sector, against the targets."""
+    values = group_shares(model, "sector")[2, METRICS.index("firms")]
+    names = model.pop.sectors
     order = np.argsort(values)
-    ax.barh(np.arange(len(names)), values[order], color="tab:green")
-    ax.set_yticks(np.arange(len(names)), [str(n).replace("_", " ") for n in names[order]])
-    ax.tick_params(axis="y", labelsize=7)
-    for level in (0.7, 0.9):
-        ax.axvline(level, color="grey", lw=0.8, ls="--")
+    ax.barh(np.arange(len(names)), values[order], color=TECH_COLORS["any"])
+    ax.set_yticks(
+        np.arange(len(names)), [label(str(n), SECTOR_LABELS) for n in names[order]], fontsize=7
+    )
+    for t in _goals(model.spec, "firms"):
+        ax.axvline(t.threshold, color=TARGET_COLOR, lw=0.8, ls="--")
     ax.set_xlim(0, 1)
-    ax.set_title(title, fontsize=10)
+    percent_axis(ax, "x")
+    ax.set_xlabel("share of firms using either technology (dashed: targets)")
+    ax.set_title("Firms by sector")
     return ax
 
 
 # --------------------------------------------------------------------------------------------------
-# Solara components (plain functions of the model; SolaraViz re-renders them after each step)
+# The page (Solara components; they re-render after each step through Mesa's update counter)
 # --------------------------------------------------------------------------------------------------
+def _png(draw, figsize: tuple[float, float]):
+    with mpl.rc_context(RC):
+        fig = Figure(figsize=figsize, layout="constrained")
+        draw(fig)
+    return solara.FigureMatplotlib(fig, format="png")
+
+
+@solara.component
 def Status(model: AdoptionModel):
-    """The month, the national shares and the settings the model was built with, as text."""
+    """The month and the national shares now, as text."""
+    update_counter.get()
     spec = model.spec
     date = str(spec.time.month_ends()[model.month])[:7]
     now = model.recorder.share[0, model.month, :, METRICS.index("population")]
-    shares = ", ".join(f"{t} {v:.1%}" for t, v in zip(TECH_COORDS, now, strict=True))
-    levers = ", ".join(f"{name} {model.settings[name]:.1f}" for name in LEVERS)
-    priors = ", ".join(f"{name} {model.settings[name]:.3g}" for name in PRIORS)
-    with solara.Column(gap="2px") as column:
-        solara.Text(f"{date}, month {model.month} of {spec.time.n_steps}")
-        solara.Text(f"National share (population): {shares}")
-        solara.Text(f"Levers: {levers}")
-        solara.Text(f"Priors: {priors}; {len(model.adopters)} agents")
-    return column
+    shares = ", ".join(
+        f"{label(t, TECH_LABELS)} {v:.1%}" for t, v in zip(TECH_COORDS, now, strict=True)
+    )
+    with solara.Column(gap="2px"):
+        solara.Markdown(f"**{date}**, month {model.month} of {spec.time.n_steps}")
+        solara.Text(f"National share of all people: {shares}")
+        solara.Text(
+            f"Built with: {', '.join(f'{k} {v:.3g}' for k, v in model.inputs)}; "
+            f"{len(model.adopters)} agents"
+        )
 
 
-def AdoptionChart(model: AdoptionModel):
-    fig = Figure(figsize=(8, 3.2), layout="constrained")
-    for metric, ax in zip(("population", "firms"), fig.subplots(1, 2), strict=True):
-        plot_adoption(model, metric, ax)
-    return solara.FigureMatplotlib(fig, format="png")
+@solara.component
+def Charts(model: AdoptionModel):
+    update_counter.get()
+
+    def adoption(fig):
+        axs = fig.subplots(2, 2)
+        for row, metric in zip(axs, ("population", "firms"), strict=True):
+            plot_adoption(model, metric, row[0])
+            plot_ensemble(model, metric, row[1])
+
+    def groups(fig):
+        a, b = fig.subplots(1, 2, width_ratios=[1.25, 1])
+        plot_tiles(model, a)
+        plot_sectors(model, b)
+
+    _png(adoption, (11, 7))
+    _png(groups, (11, 5))
 
 
-def ProvinceMap(model: AdoptionModel):
-    shares = group_shares(model, "province")[2, METRICS.index("population")]
-    values = dict(zip(model.pop.provinces.astype(str), shares, strict=True))
-    fig = Figure(figsize=(5, 4.4), layout="constrained")
-    plot_tiles(values, fig.subplots(), title="people using either technology, by province")
-    return solara.FigureMatplotlib(fig, format="png")
+@solara.component
+def Inputs(values: solara.Reactive[dict]):
+    """One labelled slider per input, its current value printed beside it."""
+    for s in sliders():
+
+        def change(v: float, name: str = s.name) -> None:
+            values.set({**values.value, name: v})
+
+        now = values.value.get(s.name, s.value)
+        with solara.Row(gap="4px", style={"align-items": "center"}):
+            solara.SliderFloat(
+                s.label, value=now, on_value=change, min=s.low, max=s.high, step=s.step
+            )
+            solara.Text(f"{now:g}", classes=["slider-value"], style={"min-width": "3.5em"})
 
 
-def SectorChart(model: AdoptionModel):
-    shares = group_shares(model, "sector")[2, METRICS.index("firms")]
-    fig = Figure(figsize=(5, 4.4), layout="constrained")
-    plot_sectors(model.pop.sectors, shares, fig.subplots(), title="firms using either, by sector")
-    return solara.FigureMatplotlib(fig, format="png")
-
-
-page = SolaraViz(
-    Explorer(rng=42),
-    components=[(Status, 0), (AdoptionChart, 0), (ProvinceMap, 0), (SectorChart, 0)],
-    model_params=model_params(),
-    name="aiplus-sim explorer",
-)
+@solara.component
+def Page():
+    solara.Title(TITLE)
+    model = solara.use_reactive(solara.use_memo(lambda: Explorer(rng=42), []))
+    values = solara.use_reactive({"rng": 42, **{s.name: s.value for s in sliders()}})
+    with solara.AppBar():
+        solara.AppBarTitle(TITLE)
+    with solara.Sidebar():
+        with solara.Card("Run: Reset rebuilds the model with the sliders' values"):
+            ModelController(
+                model,
+                model_parameters=values,
+                play_interval=solara.use_reactive(150),
+                render_interval=solara.use_reactive(1),
+                use_threads=solara.use_reactive(False),
+            )
+        with solara.Card("Levers (1 = current policy), priors"):
+            Inputs(values)
+    with solara.Column():
+        Status(model.value)
+        Charts(model.value)

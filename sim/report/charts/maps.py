@@ -142,6 +142,22 @@ def province_map(
     return ax
 
 
+def tile_map(ax: Axes, shares: dict[str, float], colour: dict[str, float], *, span: float) -> Axes:
+    """The province tiles as the report draws them: each province named and printed with its
+    share (``shares``), filled by ``colour`` (a difference from the national share, on the
+    report's diverging palette from ``-span`` to ``span``; NaN or missing: grey)."""
+    norm = Normalize(-span, span)
+    cmap = mpl.colormaps[DIVERGING]
+    for prov, v in shares.items():
+        _tile(ax, prov, v, cmap, norm, colour=colour.get(prov, np.nan))
+    nrow, ncol = grid_shape()
+    ax.set_xlim(-0.1, ncol + 0.04)
+    ax.set_ylim(-nrow + 0.9, 1.04)
+    ax.set_aspect("equal")
+    ax.set_axis_off()
+    return ax
+
+
 def _diff_span(distance: np.ndarray) -> float:
     """Half-range of the difference scale: the largest clear difference rounded up to a point,
     at least 2 points, so that a 1-point gap does not look dramatic."""
