@@ -55,6 +55,7 @@ DIMS: dict[str, tuple[str, ...]] = {
     "share_sector": ("draw", "year", "tech", "metric", "sector"),
     "param_value": ("draw", "param"),
     "weight": ("draw",),
+    "prior_weight": ("draw",),
 }
 
 
@@ -313,6 +314,15 @@ def weights_of(ds: xr.Dataset) -> np.ndarray | None:
     if not np.all(np.isfinite(w)) or np.any(w < 0) or w.sum() <= 0:
         raise ValueError("draw weights must be finite, non-negative and not all zero")
     return w
+
+
+def prior_weights_of(ds: xr.Dataset) -> np.ndarray | None:
+    """The weights that count the prior draws, shape (n_draws,), or None when every draw is a
+    prior draw. A run calibrated by sequential Monte Carlo (:mod:`sim.posterior`) holds prior
+    draws and posterior particles: ``prior_weight`` counts only the former."""
+    if "prior_weight" not in ds:
+        return None
+    return ds["prior_weight"].transpose("draw").values.astype(np.float64)
 
 
 def write(ds: xr.Dataset, path: Path) -> None:

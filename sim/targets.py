@@ -62,7 +62,7 @@ def summarize(ds: xr.Dataset) -> dict:
         "draws": int(ds.sizes["draw"]),
         "seed": int(ds.attrs["seed"]),
         "primary": primary_reading(ds),
-        "targets": [o.to_dict() for o in evaluate(ds)],
+        "targets": [o.to_dict() for o in evaluate(ds, weights=results.prior_weights_of(ds))],
     }
     if "public_cost" in ds:
         out["public_cost"] = costs.summarize(ds)

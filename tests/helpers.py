@@ -130,3 +130,14 @@ def results_dataset(
         ds["weight"] = (results.DIMS["weight"], np.asarray(weight, dtype=np.float64))
     ds.attrs.update(scenario="x", seed=1, targets=results.targets_attr(targets))
     return ds
+
+
+#: The sequential Monte Carlo calibration at its smallest: a code path runs, nothing is estimated.
+SMC_TINY = [
+    "calibration=observed",
+    "calibration.particles=24",
+    "calibration.n_agents=800",
+    "calibration.moves=1",
+    "calibration.max_rounds=8",
+    "calibration.ess_min=1",
+]
