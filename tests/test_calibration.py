@@ -293,7 +293,10 @@ def test_weighted_odds_count_weight_above_the_threshold():
 
 def test_cli_writes_weights_and_prior_beside_posterior(tmp_path):
     out = tmp_path / "run"
-    r = run_cli([*FAST, "calibration=importance", f"hydra.run.dir={out}"], cwd=tmp_path)
+    r = run_cli(
+        [*FAST, "calibration=importance", "calibration.method=importance", f"hydra.run.dir={out}"],
+        cwd=tmp_path,
+    )
     assert r.returncode == 0, r.stderr
     # Six draws cannot carry nine observations: the posterior is refused, loudly.
     assert "posterior odds not reported" in r.stdout and "PRIOR odds" in r.stdout
@@ -311,7 +314,15 @@ def test_api_reports_posterior_odds_when_the_sample_suffices():
     import sim
 
     s = sim.summarize(
-        sim.run("baseline", [*FAST, "calibration=importance", "calibration.ess_min=1"])
+        sim.run(
+            "baseline",
+            [
+                *FAST,
+                "calibration=importance",
+                "calibration.method=importance",
+                "calibration.ess_min=1",
+            ],
+        )
     )
     assert s["calibration"]["status"] == "ok"
     assert all(t["p_hit"] is not None and "prior_p_hit" in t for t in s["targets"])
