@@ -3,10 +3,12 @@ prior draws and posterior particles, reproducibility, and odds that follow the e
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
-from sim import posterior, results
+from sim import observations, posterior, results
 from sim.config import load_spec
 from sim.pipeline import run_one
 from sim.targets import summarize
@@ -58,3 +60,29 @@ def test_prior_odds_are_those_of_an_uncalibrated_run(calibrated):
     _, summary = calibrated
     plain = summarize(run_one(load_spec([*CHEAP, "mc.draws=8"]))[0])
     assert [t["prior_p_hit"] for t in summary["targets"]] == [t["p_hit"] for t in plain["targets"]]
+
+
+def _data_with_end_2025(tmp_path, value):
+    src = (Path(observations.__file__).parent / "data" / "observations.csv").read_text()
+    lines = [
+        ",".join([*row.split(",")[:2], str(value), *row.split(",")[3:]])
+        if row.startswith("2025-12-31,genai_users_share,")
+        else row
+        for row in src.splitlines()
+    ]
+    path = tmp_path / f"obs_{value}.csv"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_a_higher_end_2025_observation_gives_higher_posterior_odds_for_2027(tmp_path):
+    sizes = [*CHEAP, "mc.draws=4", *SMC_TINY, "calibration.particles=120", "calibration.moves=2"]
+    summaries = [
+        run_one(
+            load_spec([*sizes, f"calibration.observations={_data_with_end_2025(tmp_path, v)}"])
+        )[1]
+        for v in (0.36, 0.50)
+    ]
+    low, high = (s["targets"][0] for s in summaries)  # the primary reading, 2027
+    assert high["share_median"] > low["share_median"] + 0.02
+    assert high["p_hit"] >= low["p_hit"]
