@@ -1,4 +1,7 @@
-"""Calibration: condition the Monte Carlo draws on observed adoption by importance weights.
+"""Calibration: the likelihood of observed adoption, importance weights, and the calibration
+record of a run (its predictive checks). The default method, sequential Monte Carlo, samples the
+posterior with this likelihood in :mod:`sim.posterior` and records it by :func:`smc_record`;
+``method=importance`` weights the prior draws by :func:`calibrate`, as follows.
 
 Each draw ``i`` (a parameter set and an adoption history) gets the weight
 
@@ -9,8 +12,7 @@ where ``x_ij`` is draw ``i``'s value of the model output that observation ``j`` 
 uncertainty column times ``sd_scale``, with the model discrepancy added in quadrature. ``L`` is a
 normal or Student-t density. The draws were sampled from the prior, so the weighted draws
 represent the posterior (importance sampling with the prior as proposal). The draws are the ones
-already simulated: calibration costs no extra simulation, which is why it is importance sampling
-and not sequential Monte Carlo ABC (that would re-simulate draws). The price is that the prior
+already simulated: importance weighting costs no extra simulation. The price is that the prior
 must cover the data: when it does not, few draws carry the weight, the effective sample size
 (Kish) is small, and the posterior odds are refused rather than reported.
 
