@@ -86,3 +86,32 @@ def test_a_higher_end_2025_observation_gives_higher_posterior_odds_for_2027(tmp_
     low, high = (s["targets"][0] for s in summaries)  # the primary reading, 2027
     assert high["share_median"] > low["share_median"] + 0.02
     assert high["p_hit"] >= low["p_hit"]
+
+
+@pytest.mark.slow
+def test_backtest_to_mid_2025_places_end_2025_inside_its_90_percent_predictive_interval():
+    spec = load_spec(
+        [
+            *CHEAP,
+            "mc.draws=50",
+            "mc.chunk=50",
+            "population.n_agents=4000",
+            "time.end=2025-12",
+            "targets=[{year: 2025, threshold: 0.4, metric: population, tech: agent}]",
+            *SMC_TINY,
+            "calibration.particles=400",
+            "calibration.n_agents=4000",
+            "calibration.moves=2",
+            "calibration.max_rounds=30",
+            "calibration.ess_min=100",
+            "calibration.until=2025-06",
+        ]
+    )
+    _, summary = run_one(spec)
+    cal = summary["calibration"]
+    assert cal["status"] == "ok", cal["message"]
+    (end,) = [
+        c for c in cal["checks"] if (c["series"], c["date"]) == ("genai_users_share", "2025-12-31")
+    ]
+    assert end["status"] == "held_out"
+    assert 0.05 < end["posterior"]["pit"] < 0.95, end
