@@ -138,6 +138,13 @@ def format_calibration(summary: dict) -> str:
         f"effective sample size {cal['ess']:.1f} of {cal['n_draws']} draws",
         cal["message"] if ok else f"{cal['message']}. The odds above are PRIOR odds.",
     ]
+    if "sampler" in cal:
+        smc = cal["sampler"]
+        lines.append(
+            f"sampler: {smc['rounds']} rounds, acceptance {smc['acceptance']:.2f}, "
+            f"{smc['simulations']:,} simulations ({smc['simulations_per_effective_draw']:.1f} per "
+            f"effective draw) on {smc['n_agents']:,} agents, {smc['seconds']:.0f} s"
+        )
     if ok:
         lines.append(f"{'target':<34} {'prior':>6}  {'posterior':>9}")
         for t in summary["targets"]:

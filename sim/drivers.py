@@ -17,7 +17,7 @@ Both engines build on this module: the vectorised core (:mod:`sim.engine.core`) 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -235,6 +235,27 @@ def cell_p_factor(pop: Population, prm: Params) -> NDArray[np.float64]:
     return f * pop.cell_sector_factor[:, None]
 
 
+#: Decimal year the fitted 2025 surge starts (January 2025: DeepSeek-R1's release, 20 Jan 2025).
+SURGE_START = 2025.0
+
+
+def surge_multiplier(
+    t: float, dt: float, *, jump: NDArray[np.float64], months: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """Multiplier on people's agent innovation rate during the month starting at decimal year
+    ``t``: ``1 + jump x f``, ``f`` the share of the month inside the surge, which lasts ``months``
+    months from :data:`SURGE_START`. A regime change whose size and width are parameters
+    (``agent.surge_people``, ``agent.surge_months``) that calibration learns from the CNNIC series
+    (17.7% of the population at end 2024, 36.5% by June 2025, 42.8% by December), in place of a
+    scripted pulse of random size; people only, since no surge among firms was observed.
+
+    ``jump`` and ``months`` have shape (1, n_draws); returns the same shape.
+    """
+    end = SURGE_START + months / 12.0
+    inside = np.clip((np.minimum(end, t + dt) - max(t, SURGE_START)) / dt, 0.0, 1.0)
+    return 1.0 + jump * inside
+
+
 class CellParams:
     """Cell-level drivers of adoption for a set of draws, shared by both engines.
 
@@ -293,6 +314,11 @@ class CellParams:
         names = [lv.name for lv in spec.levers]
         self._i_compute, self._i_safety = names.index("compute"), names.index("safety")
         self._cache: dict[str, NDArray] = {}
+        self._surge = (
+            (prm["agent.surge_people"], prm["agent.surge_months"])
+            if "agent.surge_people" in spec.param_names
+            else None
+        )
 
     def recipe(self, tech: str) -> dict:
         """Keyword settings of :func:`hazard` for ``tech``, in this chunk's (1, n_draws) rows:
@@ -321,8 +347,19 @@ class CellParams:
         return lever_responses(self.spec, self.lay, t)
 
     def shock_state(self, step: int, resp: NDArray) -> shocks.ShockState | None:
-        """Shock multipliers during month ``step`` under lever responses ``resp``."""
-        return None if self.history is None else self.history.state(step, resp[self._i_safety])
+        """Shock multipliers during month ``step`` under lever responses ``resp``, with the
+        fitted 2025 surge (:func:`surge_multiplier`) on people's agent innovation rate."""
+        state = None if self.history is None else self.history.state(step, resp[self._i_safety])
+        if self._surge is None:
+            return state
+        t, dt = self.spec.time.t0 + step * self.spec.time.dt, self.spec.time.dt
+        jump, months = self._surge
+        people = (self.pop.cell_kind == PEOPLE)[:, None]
+        surge = np.where(people, surge_multiplier(t, dt, jump=jump, months=months), 1.0)
+        if state is None:
+            ones = np.ones(self.n_draws)
+            return shocks.ShockState(agent_p=surge, agent_q=ones[None, :], compute=ones)
+        return replace(state, agent_p=state.agent_p * surge)
 
     def lever_effects(self, resp: NDArray) -> tuple[NDArray, NDArray]:
         """Summed lever effects per channel, and the compute lever's share of them, each

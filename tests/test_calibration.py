@@ -202,7 +202,7 @@ def test_parameters_of_a_simulated_series_are_recovered(tmp_path):
     rows = [(d, "adopters", v, 0.02, "firms") for d, v in zip(DATES, y, strict=True)]
     path = _write_obs(tmp_path, rows)
     spec = load_spec(
-        [*BASS, "mc.draws=1000", "mc.chunk=250", "calibration=observed",
+        [*BASS, "mc.draws=1000", "mc.chunk=250", "calibration=importance",
          f"calibration.observations={path}", "calibration.discrepancy_sd=0",
          "calibration.ess_min=30"]
     )  # fmt: skip
@@ -232,7 +232,7 @@ def backtest():
             "mc.chunk=250",
             "time.end=2025-12",
             "targets=[{year: 2025, threshold: 0.4, metric: population, tech: agent}]",
-            "calibration=observed",
+            "calibration=importance",
             "calibration.until=2025-06",
             "calibration.ess_min=30",
         ]
@@ -294,7 +294,10 @@ def test_weighted_odds_count_weight_above_the_threshold():
 
 def test_cli_writes_weights_and_prior_beside_posterior(tmp_path):
     out = tmp_path / "run"
-    r = run_cli([*FAST, "calibration=observed", f"hydra.run.dir={out}"], cwd=tmp_path)
+    r = run_cli(
+        [*FAST, "calibration=importance", "calibration.method=importance", f"hydra.run.dir={out}"],
+        cwd=tmp_path,
+    )
     assert r.returncode == 0, r.stderr
     # Six draws cannot carry nine observations: the posterior is refused, loudly.
     assert "posterior odds not reported" in r.stdout and "PRIOR odds" in r.stdout
@@ -311,7 +314,17 @@ def test_cli_writes_weights_and_prior_beside_posterior(tmp_path):
 def test_api_reports_posterior_odds_when_the_sample_suffices():
     import sim
 
-    s = sim.summarize(sim.run("baseline", [*FAST, "calibration=observed", "calibration.ess_min=1"]))
+    s = sim.summarize(
+        sim.run(
+            "baseline",
+            [
+                *FAST,
+                "calibration=importance",
+                "calibration.method=importance",
+                "calibration.ess_min=1",
+            ],
+        )
+    )
     assert s["calibration"]["status"] == "ok"
     assert all(t["p_hit"] is not None and "prior_p_hit" in t for t in s["targets"])
 

@@ -319,8 +319,10 @@ class CalibrationSpec:
 
     Attributes
     ----------
-    method : {'none', 'importance'}
-        ``importance``: weight each draw by the likelihood of the observations.
+    method : {'none', 'smc', 'importance'}
+        ``smc``: sample the posterior of the parameters by sequential Monte Carlo and simulate
+        its particles (:mod:`sim.posterior`); ``importance``: weight each prior draw by the
+        likelihood of the observations.
     observations : tuple of sim.observations.Observation
         Every row of the observations file (mapped or not); empty when ``method`` is ``none``.
     source : str
@@ -339,6 +341,14 @@ class CalibrationSpec:
         Model discrepancy, share units, added in quadrature to each observation's uncertainty.
     ess_min : float
         Smallest effective sample size at which posterior odds are reported.
+    particles, moves : int
+        ``smc``: particles, and Metropolis moves per particle per round (:func:`sim.smc.sample`).
+    ess_target : float
+        ``smc``: conditional effective sample size kept by each tempering step, share of particles.
+    max_rounds : int
+        ``smc``: most rounds of the sampler.
+    n_agents : int
+        ``smc``: agents of the smaller population that the sampler's simulations use.
     """
 
     method: CalibrationMethod = "none"
@@ -351,6 +361,11 @@ class CalibrationSpec:
     sd_scale: float = 1.0
     discrepancy_sd: float = 0.0
     ess_min: float = 100.0
+    particles: int = 2000
+    moves: int = 4
+    ess_target: float = 0.5
+    max_rounds: int = 40
+    n_agents: int = 6000
 
 
 @dataclass(frozen=True)
