@@ -77,8 +77,7 @@ def summarize(ds: xr.Dataset) -> dict:
         "seed": int(ds.attrs["seed"]),
         "primary": primary_reading(ds),
         "targets": [
-            _with_sentence(o.to_dict())
-            for o in evaluate(ds, weights=results.prior_weights_of(ds))
+            _with_sentence(o.to_dict()) for o in evaluate(ds, weights=results.prior_weights_of(ds))
         ],
         "denominators": results.denominators_of(ds),
     }
