@@ -216,7 +216,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     argv = ["--help" if a == "--help-all" else a for a in argv]
     if not any(a.startswith("-") for a in argv):
-        argv = console.quick(console.single_draw(argv), os.environ)
+        argv = console.single_draw(argv)
+    argv = console.quick(argv, os.environ)  # AIPLUS_QUICK shrinks sweeps too
     if "--list-scenarios" in argv:
         try:
             print(format_scenarios())

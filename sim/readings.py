@@ -103,6 +103,22 @@ def caps(spec: Spec, pop: Population, lay: Layout) -> dict[tuple[int, str, str],
     the largest share in [0, 1] its weighted ceiling reaches from the start to the year's end,
     over the priors' support (levers at the scenario's intensity, shocks aside)."""
     values = _grid_values(spec)
+    # In batches of parameter sets: the cap is a maximum over them, and a batch keeps the memory
+    # of a run's fixed costs small beside its chunks of draws.
+    batches = [
+        _caps_of(spec, pop, lay, values[i : i + _BATCH]) for i in range(0, len(values), _BATCH)
+    ]
+    return {key: max(b[key] for b in batches) for key in batches[0]}
+
+
+#: Parameter sets evaluated together by :func:`caps`.
+_BATCH = 16
+
+
+def _caps_of(
+    spec: Spec, pop: Population, lay: Layout, values: NDArray
+) -> dict[tuple[int, str, str], float]:
+    """:func:`caps` over the parameter sets ``values`` (n_sets, n_params)."""
     cp = CellParams(spec, pop, lay, values, np.zeros(len(values), dtype=np.int64))
     w = pop.cell_weight[:, :, None]
     people = (pop.cell_kind == PEOPLE)[:, None]

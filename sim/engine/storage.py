@@ -47,7 +47,9 @@ def spec_key(spec: Spec) -> str:
         spec.mc, backend="serial", workers=None, scheduler=None, resume=False, overwrite=False
     )
     scenario = replace(spec.scenario, title="", description="")
-    text = f"{FORMAT}\n{replace(spec, mc=mc, scenario=scenario)!r}"
+    # The overrides as typed name the run; their effect is in the other fields (mc.resume=true
+    # itself, say, must not make a run's own chunks look foreign).
+    text = f"{FORMAT}\n{replace(spec, mc=mc, scenario=scenario, overrides=())!r}"
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
