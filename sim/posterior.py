@@ -3,7 +3,7 @@
 :func:`sample_posterior` runs the tempered sampler of :mod:`sim.smc` on the model itself. A
 particle is a point ``z`` of the standard-normal latent space, one coordinate per sampled
 parameter; its parameters are ``theta_j = ppf_j(Phi(z_j))`` (:meth:`sim.spec.Prior.ppf`), so the
-priors are exactly those of ``conf/priors``. A batch of particles is simulated by the run's engine
+priors are exactly those of ``conf/priors``. A batch of particles is simulated by the vectorised core
 in one call per chunk, each evaluation with its own draw index
 (:data:`sim.streams.CALIBRATION_DRAWS` plus the sampler's evaluation number), so streams stay
 one per draw and decision and a run is reproducible. The log-likelihood is that of
@@ -86,6 +86,9 @@ def sampler_spec(spec: Spec) -> Spec:
         spec,
         population=replace(spec.population, n_agents=cal.n_agents),
         time=replace(spec.time, end=end),
+        # The vectorised core, whatever the run's engine: the Mesa engine calls the same rules and
+        # draws the same distribution (tests/test_abm.py), thousands of times slower.
+        engine="core",
         mc=replace(spec.mc, keep=("national",), backend="serial"),
     )
 
