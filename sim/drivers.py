@@ -148,24 +148,39 @@ def layout(spec: Spec, pop: Population) -> Layout:
     )
 
 
-def lever_responses(spec: Spec, lay: Layout, t: float) -> NDArray[np.float64]:
-    """Response of each lever in each cell at decimal year ``t``, shape (n_levers, n_cells).
+#: Intensity of every lever today (current policy), the reference of the calibrated trend.
+TODAY = 1.0
 
-    A cell's intensity is the lever's own (where its scope holds) plus that of every programme on
-    the lever covering the cell; the diminishing-returns response applies to the sum.
+
+def _lever_intensity(lv, t: float) -> float:
+    """The lever's own intensity at decimal year ``t``: today's (:data:`TODAY`) before the first
+    year its schedule lists, the schedule's from then on."""
+    if not lv.schedule or t < min(y for y, _ in lv.schedule):
+        return TODAY
+    return float(lv.intensity(t))
+
+
+def lever_responses(spec: Spec, lay: Layout, t: float) -> NDArray[np.float64]:
+    """Each lever's response in each cell at decimal year ``t`` beyond today's, shape
+    (n_levers, n_cells).
+
+    Current policy is inside the calibrated trend: the base diffusion priors, and the calibration,
+    rest on 2024-2025 data that already contain it. A lever's intensity is therefore read as a
+    deviation from today (1.0): the response is ``r(x) - r(1)``, zero at today's intensity,
+    negative where support is withdrawn (``levers=none``: "support withdrawn"). Before the first
+    year of its schedule, and outside its scope, a lever stays at today's intensity. A cell's
+    intensity is the lever's own plus that of every programme on the lever covering the cell; the
+    diminishing-returns response applies to the sum.
     """
     out = np.empty(lay.scope.shape)
+    today = rules.lever_response(TODAY, spec.lever_curvature)
     for li, lv in enumerate(spec.levers):
         tl = t - lv.lag
-        progs = [j for j, pr in enumerate(spec.programmes) if pr.lever == lv.name]
-        if progs:
-            x = lv.intensity(tl) * lay.scope[li]
-            for j in progs:
-                x = x + spec.programmes[j].intensity(tl) * lay.programme_scope[j]
-            out[li] = rules.lever_response(x, spec.lever_curvature)
-        else:
-            # One intensity wherever the lever acts: its scalar response, masked by the scope.
-            out[li] = rules.lever_response(lv.intensity(tl), spec.lever_curvature) * lay.scope[li]
+        x = np.where(lay.scope[li] > 0, _lever_intensity(lv, tl), TODAY)
+        for j, pr in enumerate(spec.programmes):
+            if pr.lever == lv.name:
+                x = x + pr.intensity(tl) * lay.programme_scope[j]
+        out[li] = rules.lever_response(x, spec.lever_curvature) - today
     return out
 
 
@@ -318,7 +333,9 @@ class CellParams:
     def shock_state(self, step: int, resp: NDArray) -> shocks.ShockState | None:
         """Shock multipliers during month ``step`` under lever responses ``resp``, with the
         fitted 2025 surge (:func:`surge_multiplier`) on people's agent innovation rate."""
-        state = None if self.history is None else self.history.state(step, resp[self._i_safety])
+        # Incidents are mitigated by the safety lever's whole response (today's included).
+        safety = resp[self._i_safety] + 1.0
+        state = None if self.history is None else self.history.state(step, safety)
         if self._surge is None:
             return state
         t, dt = self.spec.time.t0 + step * self.spec.time.dt, self.spec.time.dt
@@ -339,7 +356,8 @@ class CellParams:
             for li in np.flatnonzero(resp.any(axis=1)):
                 eff += effect[li][:, None, :] * resp[li][None, :, None]
             i_c = self._i_compute
-            compute = effect[i_c][:, None, :] * resp[i_c][None, :, None]
+            # A compute supply shock cuts the compute lever's whole effect, today's included.
+            compute = effect[i_c][:, None, :] * (resp[i_c] + 1.0)[None, :, None]
             cache.update(resp=resp, eff=eff, compute=compute)
         return cache["eff"], cache["compute"]
 

@@ -21,7 +21,7 @@ def bass_overrides() -> list[str]:
     return [
         "population=single_market",
         "shocks=none",
-        "levers=none",
+        "levers=current_policy",  # intensities are deviations from today: no lever effect
         "rules.complementarity=false",
         "rules.p=0.03",
         "rules.q=0.38",

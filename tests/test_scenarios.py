@@ -83,11 +83,12 @@ def test_a_programme_adds_its_intensity_in_its_scope_only():
     resp = drivers.lever_responses(spec, lay, 2030.0)
     app = [lv.name for lv in spec.levers].index("app_environment")
     education = pop.cell_sector == list(pop.sectors).index("education")
-    # Current policy (1) everywhere, plus 2 for education firms.
-    np.testing.assert_allclose(resp[app, education], _response(3.0))
-    np.testing.assert_allclose(resp[app, ~education], _response(1.0))
-    # Before the programme starts (and the lever's lag), the response is current policy's.
-    np.testing.assert_allclose(drivers.lever_responses(spec, lay, 2025.5)[app], _response(1.0))
+    # Current policy (1) everywhere, plus 2 for education firms; responses are read beyond
+    # today's (current policy is inside the calibrated trend).
+    np.testing.assert_allclose(resp[app, education], _response(3.0) - _response(1.0))
+    np.testing.assert_allclose(resp[app, ~education], 0.0)
+    # Before the programme starts (and the lever's lag), nothing beyond current policy.
+    np.testing.assert_allclose(drivers.lever_responses(spec, lay, 2025.5)[app], 0.0)
 
 
 def test_a_programme_on_rates_raises_adoption_in_every_draw():

@@ -21,13 +21,15 @@ def lever_response(intensity: ArrayLike, curvature: float) -> NDArray[np.floatin
 
 
 def scale_rate(base: ArrayLike, effect: ArrayLike) -> NDArray[np.floating]:
-    """A rate (``p`` or ``q``) raised by a summed lever effect: ``base * (1 + effect)``."""
-    return np.multiply(base, 1.0 + np.asarray(effect))
+    """A rate (``p`` or ``q``) changed by a summed lever effect: ``base * max(1 + effect, 0)``;
+    a negative effect (support withdrawn) lowers it, never below 0."""
+    return np.multiply(base, np.maximum(1.0 + np.asarray(effect), 0.0))
 
 
 def raise_ceiling(ceiling: ArrayLike, effect: ArrayLike) -> NDArray[np.floating]:
     """A ceiling raised towards 1 by a summed lever effect: ``1 - (1 - m) exp(-effect)``.
 
-    Stays in [m, 1] for any effect >= 0.
+    Stays in [m, 1] for any effect >= 0; a negative effect (support withdrawn) lowers it, never
+    below 0.
     """
-    return 1.0 - (1.0 - np.asarray(ceiling)) * np.exp(-np.asarray(effect))
+    return np.maximum(1.0 - (1.0 - np.asarray(ceiling)) * np.exp(-np.asarray(effect)), 0.0)
