@@ -39,7 +39,7 @@ def test_cli_runs_end_to_end_from_another_folder(tmp_path):
 
 
 def test_abm_engine_writes_the_same_files_and_schema_as_the_core(tmp_path):
-    tiny = ["mc.draws=3", "population.n_agents=150"]
+    tiny = ["mc.draws=3", "population.n_agents=150", "calibration=none"]
     runs = {}
     for engine in ("core", "abm"):
         out = tmp_path / engine
