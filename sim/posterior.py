@@ -45,6 +45,9 @@ from sim.engine import backends
 from sim.spec import Spec
 from sim.streams import CALIBRATION_DRAWS, sampler_rng
 
+#: Particles simulated together in the sampler's rounds: small populations make wide chunks cheap.
+_SAMPLER_CHUNK = 250
+
 
 def to_parameters(spec: Spec, z: NDArray[np.float64]) -> NDArray[np.float64]:
     """Parameter sets of latent points ``z``, shape (n, n_free) -> (n, n_params).
@@ -89,7 +92,7 @@ def sampler_spec(spec: Spec) -> Spec:
         # The vectorised core, whatever the run's engine: the Mesa engine calls the same rules and
         # draws the same distribution (tests/test_abm.py), thousands of times slower.
         engine="core",
-        mc=replace(spec.mc, keep=("national",), backend="serial"),
+        mc=replace(spec.mc, keep=("national",), backend="serial", chunk=_SAMPLER_CHUNK),
     )
 
 

@@ -49,7 +49,7 @@ def test_a_scheduled_event_before_the_start_is_refused(tmp_path):
 
 
 def test_shares_stay_within_zero_and_one_at_saturation():
-    saturating = ["shocks=none", "levers=none", "rules.p=3", "rules.q=3", "rules.m=1"]
+    saturating = ["shocks=none", "levers=current_policy", "rules.p=3", "rules.q=3", "rules.m=1"]
     spec = load_spec(["mc.draws=4", "population.n_agents=500", *saturating, "uncertainty=none"])
     raw = np.concatenate([c.share for c in sample(spec)])
     assert raw.max() > 1.0  # float32 sums overshoot: what the results must not show

@@ -22,7 +22,7 @@ VARS = ("share", "share_province", "share_sector", "param_value")
 
 @pytest.fixture
 def spec():
-    return load_spec(["mc.draws=12", "mc.chunk=3", "population.n_agents=2000"])
+    return load_spec(["mc.draws=12", "mc.chunk=3", "population.n_agents=2000", "calibration=none"])
 
 
 def _mc(spec, **kw):
@@ -125,7 +125,7 @@ def test_the_fingerprint_ignores_where_chunks_run_but_not_what_they_compute(spec
 @pytest.mark.slow
 def test_cli_resumes_a_killed_run_to_the_same_results(tmp_path):
     """A real interruption: the process is killed once it has finished a few chunks."""
-    args = ["mc.draws=48", "mc.chunk=2", "population.n_agents=2000"]
+    args = ["mc.draws=48", "mc.chunk=2", "population.n_agents=2000", "calibration=none"]
     run = tmp_path / "run"
     partial = runfolder.partial_of(run)  # where the run is built until it is complete
     proc = subprocess.Popen(
@@ -163,7 +163,13 @@ def test_cli_refuses_foreign_chunks_before_touching_the_folder(spec, tmp_path, c
     next(it)
     it.close()
     before = sorted(p.name for p in tmp_path.rglob("*"))
-    args = ["mc.draws=12", "mc.chunk=3", "population.n_agents=2000", "mc.seed=1"]
+    args = [
+        "mc.draws=12",
+        "mc.chunk=3",
+        "population.n_agents=2000",
+        "mc.seed=1",
+        "calibration=none",
+    ]
     assert main([*args, "mc.resume=true", f"++hydra.run.dir={run}"]) == 2
     assert "another configuration" in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.rglob("*")) == before
@@ -171,7 +177,15 @@ def test_cli_refuses_foreign_chunks_before_touching_the_folder(spec, tmp_path, c
 
 def test_resumed_run_keeps_each_draws_shock_history(tmp_path):
     """Shock onsets are per-draw outputs too: they are stored with the chunks and come back."""
-    spec = load_spec(["mc.draws=8", "mc.chunk=2", "population.n_agents=1500", "scenario=headwinds"])
+    spec = load_spec(
+        [
+            "mc.draws=8",
+            "mc.chunk=2",
+            "population.n_agents=1500",
+            "scenario=headwinds",
+            "calibration=none",
+        ]
+    )
     whole = simulate(spec)
     assert int(whole["events"].sum()) > 0
     it = sample(spec, folder=tmp_path)

@@ -21,7 +21,7 @@ from sim.engine import sample, storage
 from sim.spec import ConfigError
 
 #: A CLI run small enough for many tests.
-TINY = ["mc.draws=4", "population.n_agents=500", "report=false"]
+TINY = ["mc.draws=4", "population.n_agents=500", "report=false", "calibration=none"]
 
 
 def _snapshot(folder: Path) -> dict[str, bytes]:
@@ -277,7 +277,13 @@ def test_two_concurrent_runs_into_one_folder_one_wins_and_nothing_is_mixed(tmp_p
 def test_ctrl_c_prints_one_line_exits_130_and_keeps_finished_chunks(tmp_path):
     run = tmp_path / "run"
     partial = runfolder.partial_of(run)
-    args = ["mc.draws=400", "mc.chunk=2", "population.n_agents=2000", "report=false"]
+    args = [
+        "mc.draws=400",
+        "mc.chunk=2",
+        "population.n_agents=2000",
+        "report=false",
+        "calibration=none",
+    ]
     cmd, kw = _cli([*args, f"hydra.run.dir={run}"], tmp_path)
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, **kw)
     deadline = time.monotonic() + 240

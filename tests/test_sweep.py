@@ -11,7 +11,7 @@ import pytest
 from sim import runfolder, sweep
 from sim.cli import main
 
-TINY = ["mc.draws=4", "population.n_agents=500", "report=false"]
+TINY = ["mc.draws=4", "population.n_agents=500", "report=false", "calibration=none"]
 
 
 def test_a_bad_value_in_any_run_of_a_sweep_writes_nothing(tmp_path, capsys):
