@@ -54,6 +54,7 @@ from sim.report.style import (
 )
 from sim.spec import LEVERS, METRICS, TECH_COORDS, Spec
 from sim.stats import weighted_quantile
+from sim.streams import explorer_rng
 
 N_AGENTS = 2000
 TITLE = "aiplus-sim explorer: AI terminals and agents in China"
@@ -107,7 +108,7 @@ def posterior() -> NDArray[np.float64] | None:
     spec = base_spec()
     if names != spec.param_names:
         raise ValueError(f"AIPLUS_EXPLORE_RUN: {run}'s parameters are not the default config's")
-    rng = np.random.default_rng(np.random.SeedSequence(spec.mc.seed, spawn_key=(7,)))
+    rng = explorer_rng(spec.mc.seed)
     return values[rng.choice(len(weights), size=1000, p=weights / weights.sum())]
 
 
