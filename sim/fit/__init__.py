@@ -34,7 +34,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, overload
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -43,8 +43,13 @@ from scipy.stats import qmc
 from sim.rules import ai_share_of_new_devices, bass_share
 from sim.streams import fit_noise_rng, fit_rng
 
-Model = Literal["bass", "logistic", "gompertz"]
+Model = Literal["bass", "logistic", "gompertz", "ensemble"]
+#: The curve forms; ``model="ensemble"`` averages all three (:mod:`sim.fit.ensemble`).
 MODELS: tuple[str, ...] = ("bass", "logistic", "gompertz")
+#: A fixed ceiling ``m``, or one rising linearly from ``m`` at the last observation
+#: (:data:`GROWTH_PRIOR`).
+Ceiling = Literal["fixed", "rising"]
+CEILINGS: tuple[str, ...] = ("fixed", "rising")
 
 
 def logistic_share(t: ArrayLike, m: ArrayLike, k: ArrayLike, t_mid: ArrayLike) -> NDArray:
@@ -141,18 +146,40 @@ PRIORS: dict[str, tuple[ParamPrior, ...]] = {
         ParamPrior("t_mid", "uniform", -15.0, 15.0, "inflection in or well beyond the data", True),
     ),
 }
+#: Prior of the yearly rise ``g`` of a rising ceiling (``ceiling="rising"``): the ceiling is
+#: ``clip(m + g (t - t_last), 0, 1)``, ``m`` its value at the last observation. An assumption,
+#: not a statistic: 0 is the single-ceiling curve; the top, 5 points a year, lets the ceiling
+#: climb 50 points in a decade. Why allow it at all: single-ceiling curves fitted to early data
+#: lock onto an early plateau (FACTS.md: published logistic and Bass fits to China's internet
+#: series saturated at 54-61%; the series passed 80% in 2025).
+GROWTH_PRIOR = ParamPrior(
+    "g", "uniform", 0.0, 0.05, "assumption: from a fixed ceiling to one rising 5 points a year"
+)
 #: Prior of the noise standard deviation when the series gives no uncertainty.
 NOISE_PRIOR = ParamPrior("sigma", "loguniform", 1e-3, 0.2, "from survey precision to a rough proxy")
 
 
-def _curve(model: str, t: NDArray, theta: NDArray) -> NDArray:
-    """Curve values, shape (n_sets, n_t), for parameter sets ``theta`` (n_sets, n_params)."""
-    c = [theta[:, j, None] for j in range(theta.shape[1])]
+def _curve(model: str, t: NDArray, theta: NDArray, t_last: float | None = None) -> NDArray:
+    """Curve values, shape (n_sets, n_t), for parameter sets ``theta`` (n_sets, n_params).
+
+    With ``t_last`` the ceiling rises: column ``len(PRIORS[model])`` of ``theta`` is its yearly
+    rise ``g`` and the curve is the unit-ceiling curve times ``clip(m + g (t - t_last), 0, 1)``
+    (a time-varying market potential, Mahajan and Peterson 1978, in the multiplicative form of a
+    trend curve: a description of the series, not the Bass differential equation with a moving
+    potential).
+    """
+    n = len(PRIORS[model])
+    c = [theta[:, j, None] for j in range(n)]
+    m = c[0] if t_last is None else 1.0
     if model == "bass":
-        return bass_curve(t[None, :], c[0], c[1], c[2], c[3])
-    if model == "logistic":
-        return logistic_share(t[None, :], c[0], c[1], c[2])
-    return gompertz_share(t[None, :], c[0], c[1], c[2])
+        f = bass_curve(t[None, :], m, c[1], c[2], c[3])
+    elif model == "logistic":
+        f = logistic_share(t[None, :], m, c[1], c[2])
+    else:
+        f = gompertz_share(t[None, :], m, c[1], c[2])
+    if t_last is None:
+        return f
+    return f * np.clip(c[0] + theta[:, n, None] * (t[None, :] - t_last), 0.0, 1.0)
 
 
 @dataclass(frozen=True)
@@ -173,6 +200,9 @@ class CurveFit:
     acceptance : float
         Mean acceptance rate of the sampler's moves.
     seed : int
+    ceiling : {'fixed', 'rising'}
+        A rising ceiling adds its yearly rise ``g`` after the curve's own parameters; ``m`` is
+        then the ceiling at the last observation.
     """
 
     model: str
@@ -183,10 +213,17 @@ class CurveFit:
     sd: NDArray[np.float64] | None
     acceptance: float
     seed: int
+    ceiling: Ceiling = "fixed"
 
     @property
     def n_curve(self) -> int:
-        return len(PRIORS[self.model])
+        """Number of curve parameters (the rise ``g`` included, ``sigma`` not)."""
+        return len(PRIORS[self.model]) + (self.ceiling == "rising")
+
+    @property
+    def t_last(self) -> float | None:
+        """Year the rising ceiling is ``m`` at (the last observation); None when fixed."""
+        return float(self.t.max()) if self.ceiling == "rising" else None
 
     @property
     def params(self) -> dict[str, float]:
@@ -202,7 +239,7 @@ class CurveFit:
     def curves(self, t_new: ArrayLike) -> NDArray[np.float64]:
         """Posterior draws of the curve at ``t_new``, shape (n_samples, n_t)."""
         t_new = np.atleast_1d(np.asarray(t_new, dtype=np.float64))
-        return _curve(self.model, t_new, self.samples[:, : self.n_curve])
+        return _curve(self.model, t_new, self.samples[:, : self.n_curve], self.t_last)
 
     def predict(
         self,
@@ -245,14 +282,64 @@ class CurveFit:
 
 
 def _log_likelihood(
-    model: str, t: NDArray, y: NDArray, sd: NDArray | None, theta: NDArray, n_curve: int
+    model: str,
+    t: NDArray,
+    y: NDArray,
+    sd: NDArray | None,
+    theta: NDArray,
+    n_curve: int,
+    t_last: float | None,
 ) -> NDArray:
     """Normal log-likelihood of the series for each parameter set (row of ``theta``); the noise
     sd is ``sd`` or, when None, the last column of ``theta``."""
-    f = _curve(model, t, theta[:, :n_curve])
+    f = _curve(model, t, theta[:, :n_curve], t_last)
     s = theta[:, n_curve:] if sd is None else sd[None, :]
     z = (y[None, :] - f) / s
     return -0.5 * np.sum(z * z, axis=1) - np.sum(np.log(s) * np.ones_like(z), axis=1)
+
+
+@overload
+def fit_curve(
+    t: ArrayLike,
+    y: ArrayLike,
+    model: Literal["bass", "logistic", "gompertz"],
+    *,
+    sd: ArrayLike | None = None,
+    ceiling: Ceiling | None = None,
+    priors: Mapping[str, tuple[float, float]] | None = None,
+    n_walkers: int = 64,
+    n_steps: int = 600,
+    seed: int = 0,
+) -> CurveFit: ...
+
+
+@overload
+def fit_curve(
+    t: ArrayLike,
+    y: ArrayLike,
+    model: Literal["ensemble"],
+    *,
+    sd: ArrayLike | None = None,
+    ceiling: Ceiling | None = None,
+    priors: Mapping[str, tuple[float, float]] | None = None,
+    n_walkers: int = 64,
+    n_steps: int = 600,
+    seed: int = 0,
+) -> EnsembleFit: ...
+
+
+@overload
+def fit_curve(
+    t: ArrayLike,
+    y: ArrayLike,
+    *,
+    sd: ArrayLike | None = None,
+    ceiling: Ceiling | None = None,
+    priors: Mapping[str, tuple[float, float]] | None = None,
+    n_walkers: int = 64,
+    n_steps: int = 600,
+    seed: int = 0,
+) -> CurveFit: ...
 
 
 def fit_curve(
@@ -261,11 +348,12 @@ def fit_curve(
     model: Model = "bass",
     *,
     sd: ArrayLike | None = None,
+    ceiling: Ceiling | None = None,
     priors: Mapping[str, tuple[float, float]] | None = None,
     n_walkers: int = 64,
     n_steps: int = 600,
     seed: int = 0,
-) -> CurveFit:
+) -> CurveFit | EnsembleFit:
     """Fit a cumulative-share curve to a series and sample the parameters' posterior.
 
     Parameters
@@ -274,38 +362,51 @@ def fit_curve(
         Decimal years.
     y : array_like, shape (n,)
         Cumulative adopted shares, in [0, 1].
-    model : {'bass', 'logistic', 'gompertz'}
+    model : {'bass', 'logistic', 'gompertz', 'ensemble'}
+        One curve form, or all three averaged with stacking weights from their leave-future-out
+        predictive densities (:func:`sim.fit.ensemble.fit_ensemble`).
     sd : array_like, shape (n,), optional
         Standard deviation of each observation (share units). Without it a common noise
         ``sigma`` is estimated (prior :data:`NOISE_PRIOR`).
+    ceiling : {'fixed', 'rising'}, optional
+        A fixed ceiling ``m``, or one rising by ``g`` a year from ``m`` at the last observation
+        (prior :data:`GROWTH_PRIOR`). Default: fixed for one form, rising for the ensemble.
     priors : mapping, optional
-        ``name -> (low, high)`` replacing a default prior's bounds (:data:`PRIORS`; for time
-        parameters, years after the first and after the last observation).
+        ``name -> (low, high)`` replacing a default prior's bounds (:data:`PRIORS`,
+        :data:`GROWTH_PRIOR`; for time parameters, years after the first and after the last
+        observation). For the ensemble, each member takes the names it has.
     n_walkers, n_steps : int
         Ensemble size and steps; the first half of the steps is discarded.
     seed : int
 
     Returns
     -------
-    CurveFit
+    CurveFit, or EnsembleFit for ``model="ensemble"``
 
     Raises
     ------
     ValueError
-        On mismatched lengths, fewer than two points, shares outside [0, 1] or an unknown model.
+        On mismatched lengths, fewer than two points, shares outside [0, 1], an unknown model,
+        ceiling or prior.
     """
-    if model not in MODELS:
-        raise ValueError(f"unknown model {model!r}; allowed: {', '.join(MODELS)}")
-    t, y = np.asarray(t, dtype=np.float64), np.asarray(y, dtype=np.float64)
-    if t.ndim != 1 or t.shape != y.shape or t.size < 2:
-        raise ValueError("t and y must be 1-d arrays of the same length, at least 2")
-    if np.any((y < 0) | (y > 1)) or not np.all(np.isfinite(t)):
-        raise ValueError("y must be shares in [0, 1] and t finite decimal years")
-    if sd is not None:
-        sd = np.broadcast_to(np.asarray(sd, dtype=np.float64), t.shape).copy()
-        if np.any(sd <= 0):
-            raise ValueError("sd must be > 0")
-    base = PRIORS[model]
+    if model not in (*MODELS, "ensemble"):
+        raise ValueError(f"unknown model {model!r}; allowed: {', '.join(MODELS)}, ensemble")
+    if ceiling is not None and ceiling not in CEILINGS:
+        raise ValueError(f"unknown ceiling {ceiling!r}; allowed: {', '.join(CEILINGS)}")
+    t, y, sd = _checked(t, y, sd)
+    if model == "ensemble":
+        return fit_ensemble(
+            t,
+            y,
+            sd=sd,
+            ceiling=ceiling or "rising",
+            priors=priors,
+            n_walkers=n_walkers,
+            n_steps=n_steps,
+            seed=seed,
+        )
+    ceiling = ceiling or "fixed"
+    base = PRIORS[model] + ((GROWTH_PRIOR,) if ceiling == "rising" else ())
     over = dict(priors or {})
     unknown = set(over) - {p.name for p in base} - {"sigma"}
     if unknown:
@@ -319,6 +420,7 @@ def fit_curve(
         plist.append(ParamPrior("sigma", sig.dist, *over.get("sigma", (sig.low, sig.high)), ""))
     n_curve, d = len(base), len(plist)
     t_first, t_last = float(t.min()), float(t.max())
+    t_ref = t_last if ceiling == "rising" else None
     # theta = a + b u (uniform priors) or exp(a + b u) (log-uniform), column by column.
     is_log = np.array([p.dist == "loguniform" for p in plist])
     ends = np.array([p.ppf(np.array([0.0, 1.0]), t_first, t_last) for p in plist])
@@ -331,7 +433,7 @@ def fit_curve(
 
     def log_post(u: NDArray) -> NDArray:
         with np.errstate(all="ignore"):  # proposals outside the prior's box are rejected below
-            ll = _log_likelihood(model, t, y, sd, to_theta(u), n_curve)
+            ll = _log_likelihood(model, t, y, sd, to_theta(u), n_curve, t_ref)
         inside = np.all((u > 0.0) & (u < 1.0), axis=1) & np.isfinite(ll)
         return np.where(inside, ll, -np.inf)
 
@@ -342,7 +444,24 @@ def fit_curve(
     start = u0[np.argsort(log_post(u0))[-n_walkers:]]
     kept, acceptance = stretch_sample(log_post, start, n_steps, rng=rng)
     names = tuple(p.name for p in plist)
-    return CurveFit(model, names, to_theta(kept), t, y, sd, acceptance, seed)
+    return CurveFit(model, names, to_theta(kept), t, y, sd, acceptance, seed, ceiling)
+
+
+def _checked(
+    t: ArrayLike, y: ArrayLike, sd: ArrayLike | None
+) -> tuple[NDArray, NDArray, NDArray | None]:
+    """``t, y, sd`` as float arrays (``sd`` broadcast to ``t``), or ValueError."""
+    t, y = np.asarray(t, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    if t.ndim != 1 or t.shape != y.shape or t.size < 2:
+        raise ValueError("t and y must be 1-d arrays of the same length, at least 2")
+    if np.any((y < 0) | (y > 1)) or not np.all(np.isfinite(t)):
+        raise ValueError("y must be shares in [0, 1] and t finite decimal years")
+    if sd is None:
+        return t, y, None
+    sd = np.broadcast_to(np.asarray(sd, dtype=np.float64), t.shape).copy()
+    if np.any(sd <= 0):
+        raise ValueError("sd must be > 0")
+    return t, y, sd
 
 
 def stretch_sample(
@@ -401,20 +520,26 @@ def stretch_sample(
     return np.concatenate(kept), accepted / (n_steps * n_walkers)
 
 
+from sim.fit.ensemble import EnsembleFit, fit_ensemble, stacking_weights  # noqa: E402
 from sim.fit.series import YEARS, InputError, decimal_year, read_date, read_series  # noqa: E402
 
 __all__ = [
+    "CEILINGS",
+    "GROWTH_PRIOR",
     "MODELS",
     "PRIORS",
     "YEARS",
     "CurveFit",
+    "EnsembleFit",
     "InputError",
     "bass_curve",
     "decimal_year",
     "fit_curve",
+    "fit_ensemble",
     "gompertz_share",
     "logistic_share",
     "read_date",
     "read_series",
+    "stacking_weights",
     "stretch_sample",
 ]
