@@ -16,10 +16,14 @@ year. The logistic and Gompertz curves are written here, not in :mod:`sim.rules`
 statistical trend curves used only to describe a series; no agent in either engine behaves by
 them.
 
+``model="ensemble"`` averages the three forms, each with a ceiling that may keep rising
+(:data:`GROWTH_PRIOR`), by stacking of their leave-future-out predictive densities
+(:mod:`sim.fit.ensemble`).
+
 Command line (a CSV with ``date,value[,uncertainty][,series]`` or ``t,y[,sd]`` columns)::
 
-    python -m sim.fit FILE.csv --model bass --level 0.9 [--series NAME] [--until YYYY-MM-DD]
-        [--at 2026 2027 2030]
+    python -m sim.fit FILE.csv [--model ensemble] [--ceiling rising] --level 0.9
+        [--series NAME] [--until YYYY-MM-DD] [--at 2026 2027 2030]
 
 References
 ----------
