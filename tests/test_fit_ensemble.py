@@ -224,3 +224,13 @@ def test_an_ensemble_reads_like_a_fit():
     assert isinstance(e, EnsembleFit) and e.model == "ensemble" and e.n_scored == 1
     med, lo, hi = e.predict([2024.0, 2030.0])
     assert np.all(lo <= med) and np.all(med <= hi) and np.all((lo >= 0) & (hi <= 1))
+
+
+def test_help_explains_the_default_ensemble(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["--help"])
+    assert exc.value.code == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "{bass,logistic,gompertz,ensemble}" in out and "(default: ensemble)" in out
+    for needle in ("stacking weights", "leave-future-out", "--ceiling", "elpd_lfo"):
+        assert needle in out

@@ -245,6 +245,32 @@ class CurveFit:
         t_new = np.atleast_1d(np.asarray(t_new, dtype=np.float64))
         return _curve(self.model, t_new, self.samples[:, : self.n_curve], self.t_last)
 
+    def draws(
+        self, t_new: ArrayLike, *, noise: bool = True, sd: float | None = None
+    ) -> NDArray[np.float64]:
+        """Posterior-predictive draws at decimal years ``t_new``, shape (n_samples, n_t).
+
+        Parameters
+        ----------
+        t_new : array_like, shape (n_t,)
+        noise : bool
+            Draw a new observation (curve plus observation noise, clipped to [0, 1]); False
+            draws the curve itself.
+        sd : float, optional
+            Noise standard deviation of the new observations; by default the estimated ``sigma``
+            or, when the series gave uncertainties, their median.
+        """
+        f = self.curves(t_new)
+        if not noise:
+            return f
+        if sd is not None:
+            s = np.full((f.shape[0], 1), sd)
+        elif self.sd is None:
+            s = self.samples[:, -1:]
+        else:
+            s = np.full((f.shape[0], 1), np.median(self.sd))
+        return np.clip(f + s * fit_noise_rng(self.seed).standard_normal(f.shape), 0.0, 1.0)
+
     def predict(
         self,
         t_new: ArrayLike,
@@ -260,27 +286,14 @@ class CurveFit:
         t_new : array_like, shape (n_t,)
         level : float
             Interval probability, in (0, 1).
-        noise : bool
-            Predict a new observation (curve plus observation noise, clipped to [0, 1]); False
-            gives the credible band of the curve itself.
-        sd : float, optional
-            Noise standard deviation of the new observations; by default the estimated ``sigma``
-            or, when the series gave uncertainties, their median.
+        noise, sd
+            As :meth:`draws`; ``noise=False`` gives the credible band of the curve itself.
 
         Returns
         -------
         median, lower, upper : ndarray, shape (n_t,)
         """
-        f = self.curves(t_new)
-        if noise:
-            rng = fit_noise_rng(self.seed)
-            if sd is not None:
-                s = np.full((f.shape[0], 1), sd)
-            elif self.sd is None:
-                s = self.samples[:, -1:]
-            else:
-                s = np.full((f.shape[0], 1), np.median(self.sd))
-            f = np.clip(f + s * rng.standard_normal(f.shape), 0.0, 1.0)
+        f = self.draws(t_new, noise=noise, sd=sd)
         lo, med, hi = np.quantile(f, [(1 - level) / 2, 0.5, (1 + level) / 2], axis=0)
         return med, lo, hi
 
@@ -306,7 +319,7 @@ def _log_likelihood(
 def fit_curve(
     t: ArrayLike,
     y: ArrayLike,
-    model: Literal["bass", "logistic", "gompertz"],
+    model: Literal["bass", "logistic", "gompertz"] = "bass",
     *,
     sd: ArrayLike | None = None,
     ceiling: Ceiling | None = None,
@@ -330,20 +343,6 @@ def fit_curve(
     n_steps: int = 600,
     seed: int = 0,
 ) -> EnsembleFit: ...
-
-
-@overload
-def fit_curve(
-    t: ArrayLike,
-    y: ArrayLike,
-    *,
-    sd: ArrayLike | None = None,
-    ceiling: Ceiling | None = None,
-    priors: Mapping[str, tuple[float, float]] | None = None,
-    n_walkers: int = 64,
-    n_steps: int = 600,
-    seed: int = 0,
-) -> CurveFit: ...
 
 
 def fit_curve(

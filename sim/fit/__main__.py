@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
@@ -90,22 +91,29 @@ def _mid(med: dict[str, float], ci: dict[str, tuple[float, float]], name: str) -
     return f"{med[name]:.3f} ({ci[name][0]:.3f}-{ci[name][1]:.3f})"
 
 
-EPILOG = f"""\
-The ensemble (default) fits Bass, logistic and Gompertz curves and averages their
-posterior-predictive distributions with stacking weights (Yao et al. 2018): each point after
-the third is predicted by each form fitted to the points before it only (leave-future-out), and
-the weights are those of the mixture that predicts these points best. Its ceiling may keep
-rising: m at the last observation, plus g a year
-(prior uniform on {GROWTH_PRIOR.low:g}-{GROWTH_PRIOR.high:g}, an assumption), because
-single-ceiling curves fitted to early data lock onto an early plateau. It prints each member's
-weight, its score (elpd_lfo, higher is better) and ceiling, then the mixture's median and
-interval at every observation and at the years asked for (--at; default the next six years).
-A series of two or three points has nothing to score: equal weights.
+EPILOG = (
+    textwrap.fill(
+        "The ensemble (default) fits Bass, logistic and Gompertz curves and averages their "
+        "posterior-predictive distributions with stacking weights (Yao et al. 2018): each point "
+        "after the third is predicted by each form fitted to the points before it only "
+        "(leave-future-out), and the weights are those of the mixture that predicts these points "
+        "best. Its ceiling may keep rising: m at the last observation, plus g a year (prior "
+        f"uniform on {GROWTH_PRIOR.low:g}-{GROWTH_PRIOR.high:g}, an assumption), because "
+        "single-ceiling curves fitted to early data lock onto an early plateau. It prints each "
+        "member's weight, its score (elpd_lfo, higher is better) and ceiling, then the mixture's "
+        "median and interval at every observation and at the years asked for (--at; default the "
+        "next six years). A series of two or three points has nothing to score: equal weights; "
+        "with few scored points the weights can all go to one member (the header says how many "
+        "were scored).",
+        width=79,
+    )
+    + """
 
 examples:
   python -m sim.fit sim/data/observations.csv --series genai_users_share --at 2027 2030
   python -m sim.fit series.csv --model gompertz --ceiling rising --level 0.8
 """
+)
 
 
 class _Parser(argparse.ArgumentParser):

@@ -43,7 +43,6 @@ from scipy.stats import norm
 
 from sim.fit import GROWTH_PRIOR, MODELS, NOISE_PRIOR, PRIORS, Ceiling, CurveFit, fit_curve
 from sim.stats import weighted_quantile
-from sim.streams import fit_noise_rng
 
 #: Points fitted before the first one scored: fewer leave a curve of 3-4 parameters to its prior.
 LFO_START = 3
@@ -103,7 +102,8 @@ class EnsembleFit:
     def draws(
         self, t_new: ArrayLike, *, noise: bool = True, sd: float | None = None
     ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        """All members' posterior-predictive draws at ``t_new`` and their mixture weights.
+        """All members' posterior-predictive draws at ``t_new`` (:meth:`CurveFit.draws`) and
+        their mixture weights.
 
         Returns
         -------
@@ -113,9 +113,7 @@ class EnsembleFit:
         """
         values, weights = [], []
         for fit, w in zip(self.members.values(), self.weights, strict=True):
-            f = fit.curves(t_new)
-            if noise:
-                f = np.clip(f + _noise(fit, sd, f.shape), 0.0, 1.0)
+            f = fit.draws(t_new, noise=noise, sd=sd)
             values.append(f)
             weights.append(np.full(f.shape[0], w / f.shape[0]))
         return np.concatenate(values), np.concatenate(weights)
@@ -140,17 +138,6 @@ class EnsembleFit:
             values, [(1 - level) / 2, 0.5, (1 + level) / 2], weights=weights
         )
         return med, lo, hi
-
-
-def _noise(fit: CurveFit, sd: float | None, shape: tuple[int, ...]) -> NDArray:
-    """Observation noise for a member's predictive draws, as :meth:`CurveFit.predict` adds."""
-    if sd is not None:
-        s = np.full((shape[0], 1), sd)
-    elif fit.sd is None:
-        s = fit.samples[:, -1:]
-    else:
-        s = np.full((shape[0], 1), np.median(fit.sd))
-    return s * fit_noise_rng(fit.seed).standard_normal(shape)
 
 
 def stacking_weights(lpd: ArrayLike, *, tol: float = 1e-10, max_iter: int = 100_000) -> NDArray:
@@ -228,7 +215,8 @@ def fit_ensemble(
     lfo_start : int
         Points fitted before the first one scored (>= 2).
     n_walkers, n_steps, seed
-        As :func:`sim.fit.fit_curve`, for every fit (refits included).
+        As :func:`sim.fit.fit_curve`, for every fit (refits included). Every fit samples from
+        the stream of ``seed`` (:func:`sim.streams.fit_rng`): refits differ by their data only.
 
     Returns
     -------
