@@ -14,7 +14,6 @@ from scipy.stats import qmc
 from sim import observations
 from sim.fit import (
     PRIORS,
-    _curve,
     bass_curve,
     decimal_year,
     fit_curve,
@@ -23,6 +22,7 @@ from sim.fit import (
     stretch_sample,
 )
 from sim.fit.__main__ import main
+from sim.fit.curves import _curve
 from sim.rules import bass_share
 
 from helpers import run_cli

@@ -11,13 +11,13 @@ import pytest
 
 from sim.fit import (
     EnsembleFit,
-    _curve,
     fit_curve,
     gompertz_share,
     logistic_share,
     stacking_weights,
 )
 from sim.fit.__main__ import main
+from sim.fit.curves import _curve
 
 #: A smaller sampler for the ensemble's many refits: tests need its behaviour, not its polish.
 SMALL = {"n_walkers": 32, "n_steps": 300}

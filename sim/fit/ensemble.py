@@ -41,7 +41,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.special import logsumexp
 from scipy.stats import norm
 
-from sim.fit import GROWTH_PRIOR, MODELS, NOISE_PRIOR, PRIORS, Ceiling, CurveFit, fit_curve
+from sim.fit.curves import GROWTH_PRIOR, MODELS, NOISE_PRIOR, PRIORS, Ceiling, CurveFit, fit_form
 from sim.stats import weighted_quantile
 
 #: Points fitted before the first one scored: fewer leave a curve of 3-4 parameters to its prior.
@@ -236,7 +236,7 @@ def fit_ensemble(
 
     def fit(model: str, n: int) -> CurveFit:
         mine = {k: v for k, v in over.items() if k in {p.name for p in PRIORS[model]} | extra}
-        return fit_curve(t[:n], y[:n], model, sd=None if sd is None else sd[:n], priors=mine, **kw)
+        return fit_form(t[:n], y[:n], model, sd=None if sd is None else sd[:n], priors=mine, **kw)
 
     members = {m: fit(m, t.size) for m in MODELS}
     scored = range(lfo_start, t.size)
