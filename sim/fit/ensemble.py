@@ -41,7 +41,16 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.special import logsumexp
 from scipy.stats import norm
 
-from sim.fit.curves import GROWTH_PRIOR, MODELS, NOISE_PRIOR, PRIORS, Ceiling, CurveFit, fit_form
+from sim.fit.curves import (
+    GROWTH_PRIOR,
+    MODELS,
+    NOISE_PRIOR,
+    PRIORS,
+    Ceiling,
+    CurveFit,
+    _checked,
+    fit_form,
+)
 from sim.stats import weighted_quantile
 
 #: Points fitted before the first one scored: fewer leave a curve of 3-4 parameters to its prior.
@@ -188,10 +197,10 @@ def _log_predictive(fit: CurveFit, t_new: float, y_new: float, sd_new: float | N
 
 
 def fit_ensemble(
-    t: NDArray,
-    y: NDArray,
+    t: ArrayLike,
+    y: ArrayLike,
     *,
-    sd: NDArray | None = None,
+    sd: ArrayLike | None = None,
     ceiling: Ceiling = "rising",
     priors: Mapping[str, tuple[float, float]] | None = None,
     lfo_start: int = LFO_START,
@@ -200,14 +209,13 @@ def fit_ensemble(
     seed: int = 0,
 ) -> EnsembleFit:
     """Fit the three forms, score them by exact one-step leave-future-out cross-validation and
-    weight them by stacking. Called by :func:`sim.fit.fit_curve` with ``model="ensemble"``,
-    which checks the data first.
+    weight them by stacking: :func:`sim.fit.fit_curve` with ``model="ensemble"``.
 
     Parameters
     ----------
-    t, y : ndarray, shape (n,)
+    t, y : array_like, shape (n,)
         Decimal years and shares (any order).
-    sd : ndarray, shape (n,), optional
+    sd : array_like, shape (n,), optional
     ceiling : {'fixed', 'rising'}
     priors : mapping, optional
         ``name -> (low, high)``; each member takes the names it has; a name no member has is an
@@ -224,6 +232,7 @@ def fit_ensemble(
     """
     if lfo_start < 2:
         raise ValueError(f"lfo_start {lfo_start}: allowed: 2 or more")
+    t, y, sd = _checked(t, y, sd)
     over = dict(priors or {})
     extra = {NOISE_PRIOR.name} | ({GROWTH_PRIOR.name} if ceiling == "rising" else set())
     unknown = set(over) - {p.name for m in MODELS for p in PRIORS[m]} - extra
