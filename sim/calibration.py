@@ -1,4 +1,7 @@
-"""Calibration: condition the Monte Carlo draws on observed adoption by importance weights.
+"""Calibration: the likelihood of observed adoption, importance weights, and the calibration
+record of a run (its predictive checks). The default method, sequential Monte Carlo, samples the
+posterior with this likelihood in :mod:`sim.posterior` and records it by :func:`smc_record`;
+``method=importance`` weights the prior draws by :func:`calibrate`, as follows.
 
 Each draw ``i`` (a parameter set and an adoption history) gets the weight
 
@@ -9,8 +12,7 @@ where ``x_ij`` is draw ``i``'s value of the model output that observation ``j`` 
 uncertainty column times ``sd_scale``, with the model discrepancy added in quadrature. ``L`` is a
 normal or Student-t density. The draws were sampled from the prior, so the weighted draws
 represent the posterior (importance sampling with the prior as proposal). The draws are the ones
-already simulated: calibration costs no extra simulation, which is why it is importance sampling
-and not sequential Monte Carlo ABC (that would re-simulate draws). The price is that the prior
+already simulated: importance weighting costs no extra simulation. The price is that the prior
 must cover the data: when it does not, few draws carry the weight, the effective sample size
 (Kish) is small, and the posterior odds are refused rather than reported.
 
@@ -151,18 +153,158 @@ def _band(pred: NDArray, w: NDArray, value: float, sd: float) -> dict:
     }
 
 
-def _weights(used: Sequence[_Row], cal: CalibrationSpec, n: int) -> NDArray[np.float64]:
-    """Normalised likelihood weights (all zero when no draw has a finite likelihood)."""
+def _log_likelihood(used: Sequence[_Row], cal: CalibrationSpec, n: int) -> NDArray[np.float64]:
     if not used:
         return np.zeros(n)
     pred = np.column_stack([r.pred for r in used])
     values, sds = [r.obs.value for r in used], [r.sd for r in used]
     ll = log_likelihood(pred, values, sds, likelihood=cal.likelihood, df=cal.df)
-    ll = np.where(np.isfinite(ll), ll, -np.inf)
+    return np.where(np.isfinite(ll), ll, -np.inf)
+
+
+def log_likelihood_of(ds: xr.Dataset, cal: CalibrationSpec) -> NDArray[np.float64]:
+    """Each draw's log-likelihood of the observations ``cal`` uses, shape (n_draws,); 0 for
+    every draw when none can be used, ``-inf`` where a model value is missing."""
+    used = [r for r in _rows(ds, cal) if r.status == "used"]
+    return _log_likelihood(used, cal, ds.sizes["draw"])
+
+
+def _weights(used: Sequence[_Row], cal: CalibrationSpec, n: int) -> NDArray[np.float64]:
+    """Normalised likelihood weights (all zero when no draw has a finite likelihood)."""
+    if not used:
+        return np.zeros(n)
+    ll = _log_likelihood(used, cal, n)
     if not np.isfinite(ll.max()):
         return np.zeros(n)
     w = np.exp(ll - ll.max())
     return w / w.sum()
+
+
+def _checks(rows: Sequence[_Row], prior: NDArray, post: NDArray | None) -> list[dict]:
+    """The predictive check of each mapped observation in the horizon: prior band, and the
+    posterior band when ``post`` is given."""
+    checks = []
+    for r in rows:
+        if r.pred is None or r.status == "not_selected":
+            continue
+        item = {
+            "date": r.obs.date,
+            "series": r.obs.series,
+            "value": r.obs.value,
+            "sd": r.sd,
+            "output": r.obs.output,
+            "tech": r.obs.tech,
+            "metric": r.obs.metric,
+            "status": r.status,
+            "prior": _band(r.pred, prior, r.obs.value, r.sd),
+        }
+        if post is not None:
+            item["posterior"] = _band(r.pred, post, r.obs.value, r.sd)
+        checks.append(item)
+    return checks
+
+
+def _not_used(rows: Sequence[_Row]) -> list[dict]:
+    return [
+        {"date": r.obs.date, "series": r.obs.series, "status": r.status, "note": r.obs.note}
+        for r in rows
+        if r.status in ("not_mapped", "not_selected", "outside_horizon")
+    ]
+
+
+def _settings(cal: CalibrationSpec) -> dict:
+    return {
+        "method": cal.method,
+        "observations_file": cal.source,
+        "likelihood": cal.likelihood,
+        "df": cal.df if cal.likelihood == "student_t" else None,
+        "sd_scale": cal.sd_scale,
+        "discrepancy_sd": cal.discrepancy_sd,
+        "until": None if cal.until is None else f"{cal.until[0]:04d}-{cal.until[1]:02d}",
+    }
+
+
+def _with_weights(ds: xr.Dataset, info: dict, **weights: NDArray) -> xr.Dataset:
+    out = ds.copy()
+    for name, w in weights.items():
+        out[name] = ("draw", w)
+        out[name].attrs = {
+            "long_name": f"{name.replace('_', ' ')} of the draw",
+            "units": "1",
+            "description": "sums to 1; see the calibration attribute for the status and ESS",
+        }
+    out.attrs["calibration"] = json.dumps(info)
+    return out
+
+
+def smc_record(
+    ds: xr.Dataset,
+    cal: CalibrationSpec,
+    weight: NDArray[np.float64],
+    prior_weight: NDArray[np.float64],
+    rounds: Sequence[dict],
+) -> xr.Dataset:
+    """Attach a sequential Monte Carlo calibration to the run ``ds`` (:mod:`sim.posterior`).
+
+    ``weight`` (draw,) counts the posterior particles, ``prior_weight`` the prior draws; both sum
+    to 1. ``rounds`` holds :meth:`sim.smc.State.summary` of every round. The effective sample size
+    is the number of distinct particles after the last moves; the status is ``ok`` when it
+    reaches ``cal.ess_min`` and the last round is the posterior (inverse temperature 1).
+    """
+    rows = _rows(ds, cal)
+    last = rounds[-1]
+    ess = float(last["n_distinct"])
+    ok = ess >= cal.ess_min and last["beta"] >= 1.0
+    n_used = sum(r.status == "used" for r in rows)
+    moved = [r["p_accept"] for r in rounds[1:]]
+    sampler = {
+        "particles": cal.particles,
+        "rounds": len(rounds) - 1,
+        "beta": last["beta"],
+        "acceptance": float(np.mean(moved)) if moved else None,
+        "acceptance_last": last["p_accept"] if moved else None,
+        "simulations": int(last["n_evaluations"]),
+        "simulations_per_effective_draw": last["n_evaluations"] / max(ess, 1.0),
+        "seconds": last["seconds"],
+        "n_agents": cal.n_agents,
+        "log_evidence": last["log_evidence"],
+        "history": list(rounds),
+    }
+    if ok:
+        message = (
+            f"posterior odds from {cal.particles} particles ({ess:.0f} distinct) conditioned on "
+            f"{n_used} observations by sequential Monte Carlo in {sampler['rounds']} rounds"
+        )
+    else:
+        message = (
+            f"posterior odds not reported: the sampler ended at inverse temperature "
+            f"{last['beta']:.3f} with {ess:.0f} distinct particles (calibration.ess_min="
+            f"{cal.ess_min:g}); raise calibration.particles or calibration.max_rounds"
+        )
+    info = _settings(cal) | {
+        "n_draws": int(cal.particles),
+        "n_used": n_used,
+        "ess": ess,
+        "ess_min": cal.ess_min,
+        "status": "ok" if ok else "refused",
+        "message": message,
+        "sampler": sampler,
+        "checks": _checks(rows, prior_weight, weight if ok else None),
+        "not_used": _not_used(rows),
+    }
+    return _with_weights(ds, info, weight=weight, prior_weight=prior_weight)
+
+
+def describe_sampler(sampler: dict) -> str:
+    """One sentence on a sequential Monte Carlo run (:func:`smc_record`'s ``sampler``): rounds,
+    acceptance, simulations (per effective draw), population and seconds."""
+    acc = sampler["acceptance"]
+    return (
+        f"sampler: {sampler['rounds']} rounds, acceptance "
+        f"{'-' if acc is None else f'{acc:.2f}'}, {sampler['simulations']:,} simulations "
+        f"({sampler['simulations_per_effective_draw']:.1f} per effective draw) on "
+        f"{sampler['n_agents']:,} agents, {sampler['seconds']:.0f} s"
+    )
 
 
 def _refusal(checks: Sequence[dict], ess: float, n: int, ess_min: float) -> str:
@@ -208,38 +350,14 @@ def calibrate(ds: xr.Dataset, cal: CalibrationSpec) -> xr.Dataset:
     ess = effective_sample_size(w)
     ok = ess >= cal.ess_min
     equal = np.full(n, 1.0 / n)
-    checks = []
-    for r in rows:
-        if r.pred is None or r.status == "not_selected":
-            continue
-        item = {
-            "date": r.obs.date,
-            "series": r.obs.series,
-            "value": r.obs.value,
-            "sd": r.sd,
-            "output": r.obs.output,
-            "tech": r.obs.tech,
-            "metric": r.obs.metric,
-            "status": r.status,
-            "prior": _band(r.pred, equal, r.obs.value, r.sd),
-        }
-        if ok:
-            item["posterior"] = _band(r.pred, w, r.obs.value, r.sd)
-        checks.append(item)
+    checks = _checks(rows, equal, w if ok else None)
     if ok:
         message = f"posterior odds from {n} draws weighted by {len(used)} observations"
     else:
         message = _refusal(checks, ess, n, cal.ess_min)
         if not w.any():
             w = equal  # nothing to weight by: the stored weights are the prior's
-    info = {
-        "method": cal.method,
-        "observations_file": cal.source,
-        "likelihood": cal.likelihood,
-        "df": cal.df if cal.likelihood == "student_t" else None,
-        "sd_scale": cal.sd_scale,
-        "discrepancy_sd": cal.discrepancy_sd,
-        "until": None if cal.until is None else f"{cal.until[0]:04d}-{cal.until[1]:02d}",
+    info = _settings(cal) | {
         "n_draws": int(n),
         "n_used": len(used),
         "ess": ess,
@@ -247,18 +365,6 @@ def calibrate(ds: xr.Dataset, cal: CalibrationSpec) -> xr.Dataset:
         "status": "ok" if ok else "refused",
         "message": message,
         "checks": checks,
-        "not_used": [
-            {"date": r.obs.date, "series": r.obs.series, "status": r.status, "note": r.obs.note}
-            for r in rows
-            if r.status in ("not_mapped", "not_selected", "outside_horizon")
-        ],
+        "not_used": _not_used(rows),
     }
-    out = ds.copy()
-    out["weight"] = ("draw", w)
-    out["weight"].attrs = {
-        "long_name": "importance weight of the draw given the observations",
-        "units": "1",
-        "description": "sums to 1; see the calibration attribute for the status and ESS",
-    }
-    out.attrs["calibration"] = json.dumps(info)
-    return out
+    return _with_weights(ds, info, weight=w)

@@ -3,7 +3,8 @@
 Both engines build on this module: the vectorised core (:mod:`sim.engine.core`) with
 ``(agents x draws)`` arrays, the Mesa model (:mod:`sim.abm`) with one agent object at a time.
 
-- :class:`Layout` (from :func:`layout`): the cell structure of a population, shared by every chunk.
+- :class:`Layout` (from :func:`layout`, in :mod:`sim.layout`): the cell structure of a population,
+  shared by every chunk.
 - :class:`CellParams`: a chunk's parameter sets turned into cell-level drivers: Bass rates and
   ceilings under the levers and shocks in force (:meth:`CellParams.levered`), the replacement
   hazard of device owners, complementarity and the adoption rule's own parameters.
@@ -17,186 +18,42 @@ Both engines build on this module: the vectorised core (:mod:`sim.engine.core`) 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import replace
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import sparse
 
 from sim import rules, shocks
-from sim.population import FIRMS, PEOPLE, Population, scope_mask
+from sim.layout import ACCESS_YEAR, Layout, layout
+from sim.population import FIRMS, PEOPLE, Population
 from sim.recording import ChunkResult, Recorder
 from sim.spec import CHANNELS, METRICS, TECHS, Spec
 from sim.vocab import SIZE_CLASSES
-
-
-def _group_matrix(index: NDArray[np.intp], weight: NDArray[np.float64]) -> NDArray[np.float64]:
-    """(n_cells, n_groups) matrix turning cell shares into weighted group shares."""
-    g = np.zeros((index.size, index.max() + 1))
-    g[np.arange(index.size), index] = weight
-    totals = g.sum(axis=0)
-    return g / np.where(totals > 0, totals, 1.0)
-
-
-def _metric_matrix(weight: NDArray[np.float64], groups: NDArray[np.intp], n_groups: int):
-    """(n_cells, n_metrics * n_groups) weights turning cell shares into group shares per metric;
-    columns with no weight give NaN."""
-    n_cells, n_m = weight.shape
-    g = np.zeros((n_cells, n_m, n_groups))
-    valid = groups >= 0
-    g[np.nonzero(valid)[0], :, groups[valid]] = weight[valid]
-    totals = g.sum(axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return (g / totals).reshape(n_cells, -1), totals.reshape(-1) > 0
-
-
-@dataclass(frozen=True, eq=False)
-class Layout:
-    """Cell structure of a population and spec, derived once and shared by every chunk of a run.
-
-    Sparse products sum each output column in a fixed order, whatever the number of draws
-    (columns), so a draw's numbers do not depend on its chunk; dense BLAS products may.
-
-    Attributes
-    ----------
-    count : scipy.sparse.csr_matrix, shape (n_cells, n_agents), float32
-        Agent -> cell indicator: ``count @ adopted`` counts adopters per cell.
-    seg, prov : scipy.sparse.csr_matrix, shape (n_segments, n_cells) and (n_groups, n_cells)
-        Weighted averaging of cell shares over each peer segment, and over the same-kind cells of
-        each province; ``seg_of`` and ``prov_of`` (n_cells,) index each cell's segment and group.
-    national : scipy.sparse.csr_matrix, shape (n_metrics, n_cells)
-        Cell shares -> national shares, per metric; ``agent_national`` (n_metrics, n_agents,
-        float32) the same from agent states.
-    province, sector : scipy.sparse.csr_matrix, shape (n_metrics * n_provinces, n_cells) and
-        (n_metrics * n_sectors, n_cells)
-        Cell shares -> shares by province and by sector; ``province_ok`` and ``sector_ok`` are
-        False where a metric counts nobody in the group.
-    scope : ndarray, shape (n_levers, n_cells)
-        1 where each lever acts, else 0; ``programme_scope`` (n_programmes, n_cells) the same
-        for programmes.
-    person_province, person_national : scipy.sparse.csr_matrix, shape (n_provinces, n_agents)
-        and (1, n_agents)
-        Persons each person agent stands for, by province and nationally (empty without
-        people): the internet users metric counts the agents online at the time
-        (:meth:`Recorder.record`).
-    access0 : ndarray, shape (n_cells,)
-        Internet access at the reference date of each person cell's group (:data:`ACCESS_YEAR`),
-        from the population's weights; 1 for firms.
-    person_share : ndarray, shape (n_cells,)
-        Each person cell's share of all persons (0 for firms).
-    """
-
-    count: sparse.csr_matrix
-    seg: sparse.csr_matrix
-    seg_of: NDArray[np.intp]
-    prov: sparse.csr_matrix
-    prov_of: NDArray[np.intp]
-    national: sparse.csr_matrix
-    agent_national: sparse.csr_matrix
-    province: sparse.csr_matrix
-    province_ok: NDArray[np.bool_]
-    sector: sparse.csr_matrix
-    sector_ok: NDArray[np.bool_]
-    scope: NDArray[np.float64]
-    programme_scope: NDArray[np.float64]
-    person_province: sparse.csr_matrix
-    person_national: sparse.csr_matrix
-    access0: NDArray[np.float64]
-    person_share: NDArray[np.float64]
-
-    @property
-    def has_people(self) -> bool:
-        return bool(self.person_share.any())
-
-
-#: Decimal year to which the population's internet access refers (end of 2024, the CNNIC data
-#: behind ``sim.population``); access is projected from there.
-ACCESS_YEAR = 2025.0
-
-
-def _group_access(pop: Population) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Internet access of each person cell's group and each person cell's share of persons."""
-    people = pop.cell_kind == PEOPLE
-    w_pop = np.where(people, pop.cell_weight[:, METRICS.index("population")], 0.0)
-    w_net = np.where(people, pop.cell_weight[:, METRICS.index("internet_users")], 0.0)
-    n_seg = int(pop.cell_segment.max()) + 1
-    tot = np.bincount(pop.cell_segment, w_pop, n_seg)
-    online = np.bincount(pop.cell_segment, w_net, n_seg)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        group = np.where(tot > 0, online / tot, 1.0)
-    access0 = np.where(people, group[pop.cell_segment], 1.0)
-    total = w_pop.sum()
-    return access0, (w_pop / total if total > 0 else w_pop)
-
-
-def layout(spec: Spec, pop: Population) -> Layout:
-    """Precompute the cell structure of ``pop`` that every chunk of a run shares."""
-    w_peer = (
-        pop.cell_weight[:, METRICS.index("population")] + pop.cell_weight[:, METRICS.index("firms")]
-    )
-    prov_key = pop.cell_kind.astype(np.intp) * len(pop.provinces) + pop.cell_province
-    _, prov_of = np.unique(prov_key, return_inverse=True)
-    province, province_ok = _metric_matrix(pop.cell_weight, pop.cell_province, len(pop.provinces))
-    sector, sector_ok = _metric_matrix(pop.cell_weight, pop.cell_sector, len(pop.sectors))
-    n = pop.n_agents
-    national = pop.cell_weight / pop.cell_weight.sum(axis=0)
-    access0, person_share = _group_access(pop)
-    person_province = _person_province(pop)
-    return Layout(
-        count=sparse.csr_matrix(
-            (np.ones(n, dtype=np.float32), (pop.agent_cell, np.arange(n))),
-            shape=(pop.n_cells, n),
-        ),
-        seg=sparse.csr_matrix(_group_matrix(pop.cell_segment, w_peer).T),
-        seg_of=pop.cell_segment,
-        prov=sparse.csr_matrix(_group_matrix(prov_of, w_peer).T),
-        prov_of=prov_of,
-        national=sparse.csr_matrix(national.T),
-        agent_national=sparse.csr_matrix(
-            (national / pop.cell_n[:, None])[pop.agent_cell].T.astype(np.float32)
-        ),
-        province=sparse.csr_matrix(np.nan_to_num(province).T),
-        province_ok=province_ok,
-        sector=sparse.csr_matrix(np.nan_to_num(sector).T),
-        sector_ok=sector_ok,
-        scope=np.array([scope_mask(lv.scope, pop) for lv in spec.levers], dtype=np.float64),
-        programme_scope=np.array(
-            [scope_mask(pr.scope, pop) for pr in spec.programmes], dtype=np.float64
-        ).reshape(len(spec.programmes), pop.n_cells),
-        person_province=person_province,
-        person_national=sparse.csr_matrix(person_province.sum(axis=0)),
-        access0=access0,
-        person_share=person_share,
-    )
-
-
-def _person_province(pop: Population) -> sparse.csr_matrix:
-    """(n_provinces, n_agents) persons each person agent stands for, in its province's row."""
-    w = pop.agent_weight("population") * (pop.cell_kind[pop.agent_cell] == PEOPLE)
-    rows = pop.cell_province[pop.agent_cell]
-    return sparse.csr_matrix(
-        (w, (rows, np.arange(pop.n_agents))), shape=(len(pop.provinces), pop.n_agents)
-    )
 
 
 def lever_responses(spec: Spec, lay: Layout, t: float) -> NDArray[np.float64]:
     """Response of each lever in each cell at decimal year ``t``, shape (n_levers, n_cells).
 
     A cell's intensity is the lever's own (where its scope holds) plus that of every programme on
-    the lever covering the cell; the diminishing-returns response applies to the sum.
+    the lever covering the cell; the diminishing-returns response applies to the sum. Before the
+    first year of a lever's schedule its intensity is today's, 1.0 everywhere (the calibrated trend
+    embodies current policy; :meth:`CellParams.levered` measures effects from it).
     """
     out = np.empty(lay.scope.shape)
     for li, lv in enumerate(spec.levers):
         tl = t - lv.lag
+        today = bool(lv.schedule) and tl < lv.schedule[0][0]
+        own = 1.0 if today else lv.intensity(tl)
+        scope = np.ones_like(lay.scope[li]) if today else lay.scope[li]
         progs = [j for j, pr in enumerate(spec.programmes) if pr.lever == lv.name]
         if progs:
-            x = lv.intensity(tl) * lay.scope[li]
+            x = own * scope
             for j in progs:
                 x = x + spec.programmes[j].intensity(tl) * lay.programme_scope[j]
             out[li] = rules.lever_response(x, spec.lever_curvature)
         else:
             # One intensity wherever the lever acts: its scalar response, masked by the scope.
-            out[li] = rules.lever_response(lv.intensity(tl), spec.lever_curvature) * lay.scope[li]
+            out[li] = rules.lever_response(own, spec.lever_curvature) * scope
     return out
 
 
@@ -293,6 +150,11 @@ class CellParams:
         names = [lv.name for lv in spec.levers]
         self._i_compute, self._i_safety = names.index("compute"), names.index("safety")
         self._cache: dict[str, NDArray] = {}
+        self._surge = (
+            (prm["agent.surge_people"], prm["agent.surge_months"])
+            if "agent.surge_people" in spec.param_names
+            else None
+        )
 
     def recipe(self, tech: str) -> dict:
         """Keyword settings of :func:`hazard` for ``tech``, in this chunk's (1, n_draws) rows:
@@ -321,21 +183,36 @@ class CellParams:
         return lever_responses(self.spec, self.lay, t)
 
     def shock_state(self, step: int, resp: NDArray) -> shocks.ShockState | None:
-        """Shock multipliers during month ``step`` under lever responses ``resp``."""
-        return None if self.history is None else self.history.state(step, resp[self._i_safety])
+        """Shock multipliers during month ``step`` under lever responses ``resp``, with the
+        fitted 2025 surge (:func:`sim.rules.surge_multiplier`) on people's agent innovation rate."""
+        state = None if self.history is None else self.history.state(step, resp[self._i_safety])
+        if self._surge is None:
+            return state
+        t, dt = self.spec.time.t0 + step * self.spec.time.dt, self.spec.time.dt
+        jump, months = self._surge
+        people = (self.pop.cell_kind == PEOPLE)[:, None]
+        surge = np.where(people, rules.surge_multiplier(t, dt, jump=jump, months=months), 1.0)
+        if state is None:
+            ones = np.ones(self.n_draws)
+            return shocks.ShockState(agent_p=surge, agent_q=ones[None, :], compute=ones)
+        return replace(state, agent_p=state.agent_p * surge)
 
     def lever_effects(self, resp: NDArray) -> tuple[NDArray, NDArray]:
         """Summed lever effects per channel, and the compute lever's share of them, each
         (n_channels, n_cells, n_draws), under lever responses ``resp`` (n_levers, n_cells)."""
         cache, effect = self._cache, self.effect
         if "resp" not in cache or not np.array_equal(cache["resp"], resp):
-            eff = np.zeros((len(CHANNELS), self.pop.n_cells, self.n_draws))
-            for li in np.flatnonzero(resp.any(axis=1)):
-                eff += effect[li][:, None, :] * resp[li][None, :, None]
             i_c = self._i_compute
             compute = effect[i_c][:, None, :] * resp[i_c][None, :, None]
-            cache.update(resp=resp, eff=eff, compute=compute)
+            cache.update(resp=resp, eff=self._summed(resp), compute=compute)
         return cache["eff"], cache["compute"]
+
+    def _summed(self, resp: NDArray) -> NDArray[np.float64]:
+        """Lever effects summed over levers, (n_channels, n_cells, n_draws), under ``resp``."""
+        eff = np.zeros((len(CHANNELS), resp.shape[1], self.n_draws))
+        for li in np.flatnonzero(resp.any(axis=1)):
+            eff += self.effect[li][:, None, :] * resp[li][None, :, None]
+        return eff
 
     def levered(
         self, resp: NDArray, shock: shocks.ShockState | None = None
@@ -343,6 +220,11 @@ class CellParams:
         """(p, q, m) per technology, each (n_cells, n_draws), under lever responses ``resp``
         (n_levers, n_cells) and the multipliers of the shocks in force."""
         eff, compute = self.lever_effects(resp)
+        # Today's summed effects, every lever at response 1, (n_channels, 1, n_draws): summed in
+        # the same order as ``eff``, so levers at today's intensities leave p, q, m exactly as is.
+        if "today" not in self._cache:
+            self._cache["today"] = self._summed(np.ones((len(self.spec.levers), 1)))
+        today = self._cache["today"]
         if shock is not None:
             # A compute supply shock cuts the compute lever's effects (by nothing, exactly, in
             # draws without one).
@@ -351,10 +233,13 @@ class CellParams:
         for tech in TECHS:
             # Firms have their own diffusion parameters; people's ceiling m is a share of the
             # whole population (see :meth:`ceilings` for who can reach it).
+            # The parameters are today's: they embody current policy (response 1 everywhere), so
+            # the levers act by their deviation from it.
             base = {k: self.by_kind(tech, k) for k in ("p", "q", "m")}
-            p = rules.scale_rate(base["p"] * self.p_fac, eff[CHANNELS.index(f"{tech}.p")])
-            q = rules.scale_rate(base["q"], eff[CHANNELS.index(f"{tech}.q")])
-            m = rules.raise_ceiling(base["m"], eff[CHANNELS.index(f"{tech}.ceiling")])
+            i_p, i_q, i_m = (CHANNELS.index(f"{tech}.{c}") for c in ("p", "q", "ceiling"))
+            p = rules.scale_rate(base["p"] * self.p_fac, eff[i_p], today[i_p])
+            q = rules.scale_rate(base["q"], eff[i_q], today[i_q])
+            m = rules.raise_ceiling(base["m"], eff[i_m], today[i_m])
             if shock is not None and tech == "agent":
                 p, q = p * shock.agent_p, q * shock.agent_q
             out[tech] = (p, q, m)
@@ -381,8 +266,8 @@ class CellParams:
     def online_share(self, t: float) -> NDArray[np.float64]:
         """Share of each cell's agents online at decimal year ``t``, (n_cells, n_draws): 1 in
         cells online at the start and in firm cells; in offline cells the share of the group's
-        offline that has come online since :data:`ACCESS_YEAR`. A person agent of an offline
-        cell is online while its latent online rank is below it."""
+        offline that has come online since :data:`sim.layout.ACCESS_YEAR`. A person agent of an
+        offline cell is online while its latent online rank is below it."""
         a, _ = self.access(t)
         start_online = (self.pop.cell_internet | (self.pop.cell_kind == FIRMS))[:, None]
         return np.where(start_online, 1.0, rules.online_since(self.lay.access0[:, None], a))

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import xarray as xr
 
-from sim import calibration, comparison, results, targets
+from sim import calibration, comparison, posterior, results, targets
 from sim.engine import simulate, storage
 from sim.report import write_comparison_report, write_report
 from sim.spec import Spec
@@ -49,7 +49,11 @@ def run_one(spec: Spec, *, folder: Path | None = None) -> tuple[xr.Dataset, dict
     sim.spec.ConfigError
         When ``folder`` holds chunks of another run, or a dask scheduler cannot be reached.
     """
-    ds = results.with_cf(calibration.calibrate(simulate(spec, folder=folder), spec.calibration))
+    if spec.calibration.method == "smc":
+        ds = posterior.run_calibrated(spec, folder=folder)
+    else:
+        ds = calibration.calibrate(simulate(spec, folder=folder), spec.calibration)
+    ds = results.with_cf(ds)
     summary = targets.summarize(ds)
     if folder is not None:
         _write(ds, summary, folder)

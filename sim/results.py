@@ -59,6 +59,7 @@ DIMS: dict[str, tuple[str, ...]] = {
     "share_sector": ("draw", "year", "tech", "metric", "sector"),
     "param_value": ("draw", "param"),
     "weight": ("draw",),
+    "prior_weight": ("draw",),
 }
 
 
@@ -398,6 +399,15 @@ def with_cf(ds: xr.Dataset) -> xr.Dataset:
             var.attrs.setdefault("units", units)
     ds.attrs["Conventions"] = CONVENTIONS
     return ds
+
+
+def prior_weights_of(ds: xr.Dataset) -> np.ndarray | None:
+    """The weights that count the prior draws, shape (n_draws,), or None when every draw is a
+    prior draw. A run calibrated by sequential Monte Carlo (:mod:`sim.posterior`) holds prior
+    draws and posterior particles: ``prior_weight`` counts only the former."""
+    if "prior_weight" not in ds:
+        return None
+    return ds["prior_weight"].transpose("draw").values.astype(np.float64)
 
 
 def write(ds: xr.Dataset, path: Path) -> None:

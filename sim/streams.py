@@ -20,6 +20,9 @@ POPULATION_STREAM = 2**40
 PRIOR_DESIGN_STREAM = 2**40 + 1
 #: Spawn key of the posterior sampler's stream (:mod:`sim.smc`).
 SAMPLER_STREAM = 2**40 + 2
+#: Draw index of the sampler's evaluation 0 (:mod:`sim.posterior`): its simulations use draws
+#: from here on, apart from the run's own draws.
+CALIBRATION_DRAWS = 2**41
 
 
 class Decision(IntEnum):

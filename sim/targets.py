@@ -76,7 +76,9 @@ def summarize(ds: xr.Dataset) -> dict:
         "draws": int(ds.sizes["draw"]),
         "seed": int(ds.attrs["seed"]),
         "primary": primary_reading(ds),
-        "targets": [_with_sentence(o.to_dict()) for o in evaluate(ds)],
+        "targets": [
+            _with_sentence(o.to_dict()) for o in evaluate(ds, weights=results.prior_weights_of(ds))
+        ],
         "denominators": results.denominators_of(ds),
     }
     if "public_cost" in ds:

@@ -123,7 +123,7 @@ SAMPLING_METHODS: tuple[Sampling, ...] = get_args(Sampling)
 #: Where chunks of draws run: in this process, or as Dask tasks.
 Backend = Literal["serial", "dask"]
 BACKENDS: tuple[Backend, ...] = get_args(Backend)
-CalibrationMethod = Literal["none", "importance"]
+CalibrationMethod = Literal["none", "smc", "importance"]
 CALIBRATION_METHODS: tuple[CalibrationMethod, ...] = get_args(CalibrationMethod)
 Likelihood = Literal["normal", "student_t"]
 LIKELIHOODS: tuple[Likelihood, ...] = get_args(Likelihood)

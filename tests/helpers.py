@@ -2,7 +2,9 @@
 (``from helpers import FAST, run_cli, results_dataset``).
 
 The sizes are Hydra overrides that keep the real configuration and shrink it, smallest first; a
-test that needs more draws adds its own override after them (the last value of a key wins).
+test that needs more draws adds its own override after them (the last value of a key wins). They
+turn the default calibration off (prior odds: no sampler rounds); a test of calibration adds
+``SMC_TINY`` or ``calibration.method=importance`` after them.
 """
 
 from __future__ import annotations
@@ -22,15 +24,15 @@ from sim.spec import Target
 from sim.vocab import METRICS, TECH_COORDS
 
 #: Two draws: a code path runs; nothing is estimated.
-CHEAP = ["mc.draws=2", "mc.chunk=2", "population.n_agents=1000"]
+CHEAP = ["mc.draws=2", "mc.chunk=2", "population.n_agents=1000", "calibration.method=none"]
 #: Four draws in one chunk: every scenario runs; a report has something to show.
-TINY = ["mc.draws=4", "mc.chunk=4", "population.n_agents=1500"]
+TINY = ["mc.draws=4", "mc.chunk=4", "population.n_agents=1500", "calibration.method=none"]
 #: Six draws in two chunks: the command line end to end.
-FAST = ["mc.draws=6", "mc.chunk=3", "population.n_agents=2000"]
+FAST = ["mc.draws=6", "mc.chunk=3", "population.n_agents=2000", "calibration.method=none"]
 #: Sixteen draws in two chunks: engine properties and paired comparisons.
-SMALL = ["mc.draws=16", "mc.chunk=8", "population.n_agents=4000"]
+SMALL = ["mc.draws=16", "mc.chunk=8", "population.n_agents=4000", "calibration.method=none"]
 #: Twenty-four draws: charts and report statistics with some spread between draws.
-MEDIUM = ["mc.draws=24", "mc.chunk=12", "population.n_agents=3000"]
+MEDIUM = ["mc.draws=24", "mc.chunk=12", "population.n_agents=3000", "calibration.method=none"]
 
 #: The target made-up results carry unless told otherwise.
 TARGET_2027 = Target(2027, 0.7, "population", "any")
@@ -130,3 +132,14 @@ def results_dataset(
         ds["weight"] = (results.DIMS["weight"], np.asarray(weight, dtype=np.float64))
     ds.attrs.update(scenario="x", seed=1, targets=results.targets_attr(targets))
     return ds
+
+
+#: The sequential Monte Carlo calibration at its smallest: a code path runs, nothing is estimated.
+SMC_TINY = [
+    "calibration.method=smc",
+    "calibration.particles=24",
+    "calibration.n_agents=800",
+    "calibration.moves=1",
+    "calibration.max_rounds=8",
+    "calibration.ess_min=1",
+]

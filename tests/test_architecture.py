@@ -23,12 +23,12 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("sim.observations",),
     ("sim.spec", "sim.spec.*"),
     ("sim.demography", "sim.population", "sim.shocks", "sim.priors", "sim.fit", "sim.fit.*"),
-    ("sim.costs", "sim.drivers", "sim.recording", "sim.readings"),
+    ("sim.costs", "sim.layout", "sim.drivers", "sim.recording", "sim.readings"),
     ("sim.results",),
     # Engines, and what reads results.
     ("sim.engine.core", "sim.abm", "sim.abm.*", "sim.engine.storage", "sim.engine.backends",
      "sim.targets", "sim.calibration"),
-    ("sim.engine", "sim.comparison"),
+    ("sim.engine", "sim.comparison", "sim.posterior"),
     ("sim.report", "sim.report.*"),
     ("sim.pipeline",),
     # The edge: command line, Hydra, the Python API, user interfaces.

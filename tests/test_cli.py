@@ -39,7 +39,7 @@ def test_cli_runs_end_to_end_from_another_folder(tmp_path):
 
 
 def test_abm_engine_writes_the_same_files_and_schema_as_the_core(tmp_path):
-    tiny = ["mc.draws=3", "population.n_agents=150"]
+    tiny = ["mc.draws=3", "population.n_agents=150", "calibration.method=none"]
     runs = {}
     for engine in ("core", "abm"):
         out = tmp_path / engine
@@ -66,7 +66,7 @@ def test_cli_runs_from_a_subfolder_of_the_checkout(tmp_path):
 
 def test_a_comparison_calibrates_each_scenario_as_a_single_run_would(tmp_path):
     out = tmp_path / "comparison"
-    cal = ["calibration=observed", "calibration.ess_min=1"]
+    cal = ["calibration=importance", "calibration.method=importance", "calibration.ess_min=1"]
     args = ["compare=baseline,compute_push", *FAST, *cal, "report=false", f"hydra.run.dir={out}"]
     r = run_cli(args, cwd=tmp_path)
     assert r.returncode == 0, r.stderr

@@ -114,10 +114,10 @@ def test_another_file_is_chosen_by_config(tmp_path):
     assert spec.calibration.source == str(path)
 
 
-def test_the_default_run_is_not_calibrated_and_rejects_a_stray_observations_file(tmp_path):
-    assert load_spec([]).calibration.method == "none"
+def test_the_default_run_is_calibrated_by_smc_and_none_rejects_a_stray_observations_file(tmp_path):
+    assert load_spec([]).calibration.method == "smc"
     with pytest.raises(ConfigError, match="calibration=observed"):
-        load_spec([f"calibration.observations={tmp_path / 'x.csv'}"])
+        load_spec(["calibration=none", f"calibration.observations={tmp_path / 'x.csv'}"])
 
 
 def test_unknown_series_to_select_is_rejected_with_the_allowed_ones():

@@ -28,7 +28,7 @@ from helpers import MEDIUM, TINY, imports_matplotlib
 
 #: Loose enough for 24 draws to pass: a check of the drawing, not a calibration to quote.
 LOOSE = [
-    "calibration=observed",
+    "calibration=importance",
     "calibration.discrepancy_sd=0.1",
     "calibration.until=2025-06",
     "calibration.ess_min=5",
@@ -49,7 +49,7 @@ def posterior(base) -> xr.Dataset:
 
 @pytest.fixture(scope="module")
 def refused(base) -> xr.Dataset:
-    ds = calibration.calibrate(base, load_spec(["calibration=observed"]).calibration)
+    ds = calibration.calibrate(base, load_spec(["calibration=importance"]).calibration)
     assert results.calibration_of(ds)["status"] == "refused"
     return ds
 
@@ -140,7 +140,7 @@ def test_posterior_odds_chart_says_so_when_the_calibration_refused(refused):
 
 def test_calibration_charts_need_a_calibrated_run(base):
     for chart in (charts.posterior_odds_chart, charts.predictive_chart):
-        with pytest.raises(ValueError, match="calibration=observed"):
+        with pytest.raises(ValueError, match="not calibrated"):
             chart(base, ax=new_ax())
 
 

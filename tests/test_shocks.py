@@ -68,8 +68,32 @@ def test_shocks_none_records_no_event():
     assert int(ds["events"].sum()) == 0 and bool(ds["event_time"].isnull().all())
 
 
-def test_by_default_only_the_observed_early_2025_surge_happens_in_every_draw():
-    ds = simulate(load_spec(SMALL))
+def test_by_default_no_shock_happens():
+    assert int(simulate(load_spec(SMALL))["events"].sum()) == 0
+
+
+def test_fitted_surge_raises_peoples_agent_use_in_early_2025():
+    from sim import engine
+    from sim.engine import core
+
+    spec = load_spec(NONE)
+    ctx = engine.context(spec)
+    values = engine.parameter_sets(spec)
+    col = spec.param_names.index("agent.surge_people")
+    flat, surge = values.copy(), values.copy()
+    flat[:, col], surge[:, col] = 0.0, 10.0
+    surge[:, spec.param_names.index("agent.surge_months")] = 6.0
+    draws = np.arange(values.shape[0])
+    a = core.simulate_chunk(spec, ctx.pop, flat, draws, lay=ctx.lay).share
+    b = core.simulate_chunk(spec, ctx.pop, surge, draws, lay=ctx.lay).share
+    june = spec.time.step_of_year_end(2025) - 6  # the state at the end of June 2025
+    agent, people = 1, 0  # tech "agent", metric "population"
+    assert np.all(b[:, june, agent, people] > a[:, june, agent, people] + 0.02)
+    np.testing.assert_array_equal(b[:, 0], a[:, 0])  # nothing changes before the surge
+
+
+def test_observed_shocks_replay_the_early_2025_surge_in_every_draw():
+    ds = simulate(load_spec([*SMALL, "shocks=observed"]))
     events = ds["events"]
     np.testing.assert_array_equal(events.sel(shock="breakthrough").values, 1)
     assert int(events.sum()) == events.sizes["draw"]
@@ -138,13 +162,15 @@ def test_a_scheduled_breakthrough_raises_agent_use_in_every_draw(tmp_path):
 def test_a_compute_shock_acts_only_through_the_compute_lever(tmp_path):
     body = 'shocks:\n  compute_supply: {at: ["2025-06"], cut: 1.0, duration: 3.0}\n'
     shocked = _scenario(tmp_path, body)
-    # Without levers the shock has nothing to cut.
-    none = [*NONE, "levers=none"]
+    # With every lever withdrawn from the start (an empty schedule: intensity 0 throughout) the
+    # shock has nothing to cut.
+    spec = load_spec([*NONE, shocked])
+    withdrawn = tuple(replace(lv, schedule=()) for lv in spec.levers)
     xr.testing.assert_identical(
-        simulate(load_spec([*none, shocked]))["share"], simulate(load_spec(none))["share"]
+        simulate(replace(spec, levers=withdrawn))["share"],
+        simulate(replace(spec, levers=withdrawn, shocks=()))["share"],
     )
     # With the compute lever alone, cutting it lowers adoption in every draw.
-    spec = load_spec([*NONE, shocked])
     only_compute = tuple(
         lv if lv.name == "compute" else replace(lv, schedule=()) for lv in spec.levers
     )

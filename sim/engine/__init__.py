@@ -119,7 +119,13 @@ def sample(
         bar.close()
 
 
-def simulate(spec: Spec, *, folder: Path | None = None, progress: bool | None = None) -> xr.Dataset:
+def simulate(
+    spec: Spec,
+    *,
+    folder: Path | None = None,
+    progress: bool | None = None,
+    values: np.ndarray | None = None,
+) -> xr.Dataset:
     """Run every draw of ``spec`` with its engine; return the results Dataset.
 
     Chunks are gathered as they complete (see :func:`sample`), so memory holds the chunks in
@@ -132,9 +138,11 @@ def simulate(spec: Spec, *, folder: Path | None = None, progress: bool | None = 
         Run folder for finished chunks (resumable runs); none by default.
     progress : bool, optional
         Show draws done, rate and time left on stderr; by default only on a terminal.
+    values : ndarray, shape (n_draws, n_params), optional
+        The draws' parameter sets (posterior particles, say); the prior design by default.
     """
     ctx = context(spec)
-    values = parameter_sets(spec)
+    values = parameter_sets(spec) if values is None else values
     acc = storage.Collector(spec.mc.draws)
     for chunk in sample(spec, folder=folder, ctx=ctx, values=values, progress=progress):
         acc.add(chunk)

@@ -30,6 +30,7 @@ from sim.rules.reach import (
     population_ceiling,
     reachable,
 )
+from sim.rules.surge import SURGE_START, surge_multiplier
 from sim.rules.terminal import ai_share_of_new_devices, replacement_hazard
 
 ADOPTION_RULES: dict[str, Callable] = {
@@ -46,6 +47,7 @@ def rule_parameters(name: str) -> tuple[str, ...]:
 
 __all__ = [
     "ADOPTION_RULES",
+    "SURGE_START",
     "accumulate_hazard",
     "ai_share_of_new_devices",
     "bass_hazard",
@@ -68,5 +70,6 @@ __all__ = [
     "rule_parameters",
     "scale_rate",
     "step_probability",
+    "surge_multiplier",
     "union_share",
 ]

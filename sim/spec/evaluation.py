@@ -74,7 +74,8 @@ def validate_calibration(r: Reader, raw: Any) -> CalibrationSpec:
     """Validate the ``calibration`` section and read its observations file."""
     m = r.mapping(raw, "")
     keys = ("method", "observations", "series", "until", "likelihood", "df", "sd_scale")
-    r.known(m, (*keys, "discrepancy_sd", "ess_min"))
+    smc_keys = ("particles", "moves", "ess_target", "max_rounds", "n_agents")
+    r.known(m, (*keys, "discrepancy_sd", "ess_min", *smc_keys))
     method = r.choice(m.get("method", "none"), CALIBRATION_METHODS, "method")
     path = m.get("observations")
     if method == "none":
@@ -99,4 +100,9 @@ def validate_calibration(r: Reader, raw: Any) -> CalibrationSpec:
         sd_scale=r.number(m.get("sd_scale", 1.0), "sd_scale", 0.0, 100.0, lo_open=True),
         discrepancy_sd=r.number(m.get("discrepancy_sd", 0.0), "discrepancy_sd", 0.0, 1.0),
         ess_min=r.number(m.get("ess_min", 100.0), "ess_min", 1.0),
+        particles=r.number(m.get("particles", 2000), "particles", 4, integer=True),
+        moves=r.number(m.get("moves", 4), "moves", 1, integer=True),
+        ess_target=r.number(m.get("ess_target", 0.5), "ess_target", 0.0, 0.99, lo_open=True),
+        max_rounds=r.number(m.get("max_rounds", 40), "max_rounds", 1, integer=True),
+        n_agents=r.number(m.get("n_agents", 6000), "n_agents", 100, integer=True),
     )

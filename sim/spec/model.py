@@ -298,15 +298,20 @@ OVERRIDE_LABELS: dict[str, str] = {
     "shocks=stochastic": "random shocks on",
     "population=single_market": "single market",
     "calibration=observed": "calibrated to observations",
+    "calibration=none": "prior odds, not calibrated",
     "engine=abm": "agent-based engine",
 }
 #: What each of those overrides does, for the run's description.
 OVERRIDE_NOTES: dict[str, str] = {
-    "levers=none": "`levers=none`: every support lever is at zero intensity in every year (only "
-    "a scenario's own lever schedules and programmes remain), so no current support is assumed.",
+    "levers=none": "`levers=none`: support withdrawn, a counterfactual: every support lever falls "
+    "from today's intensity (1.0, which the calibrated trend embodies) to 0 from 2026, so today's "
+    "lever effects fade out after each lever's lag (a scenario's own programmes remain).",
     "uncertainty=none": "`uncertainty=none`: every uncertain parameter is fixed at its central "
     "value; draws differ only by the agents' chance decisions.",
-    "shocks=none": "`shocks=none`: no shock at all, not even the observed early-2025 surge.",
+    "shocks=none": "`shocks=none`: no random shock (the early-2025 surge is a fitted change of "
+    "the agents' innovation rate, not a shock, and stays).",
+    "calibration=none": "`calibration=none`: prior odds: the draws are not conditioned on the "
+    "observations.",
     "shocks=stochastic": "`shocks=stochastic`: random shocks at their prior rates.",
     "population=single_market": "`population=single_market`: identical agents in one market "
     "(the plain Bass check), not China's provinces and sectors.",
@@ -319,8 +324,10 @@ class CalibrationSpec:
 
     Attributes
     ----------
-    method : {'none', 'importance'}
-        ``importance``: weight each draw by the likelihood of the observations.
+    method : {'none', 'smc', 'importance'}
+        ``smc``: sample the posterior of the parameters by sequential Monte Carlo and simulate
+        its particles (:mod:`sim.posterior`); ``importance``: weight each prior draw by the
+        likelihood of the observations.
     observations : tuple of sim.observations.Observation
         Every row of the observations file (mapped or not); empty when ``method`` is ``none``.
     source : str
@@ -339,6 +346,14 @@ class CalibrationSpec:
         Model discrepancy, share units, added in quadrature to each observation's uncertainty.
     ess_min : float
         Smallest effective sample size at which posterior odds are reported.
+    particles, moves : int
+        ``smc``: particles, and Metropolis moves per particle per round (:func:`sim.smc.sample`).
+    ess_target : float
+        ``smc``: conditional effective sample size kept by each tempering step, share of particles.
+    max_rounds : int
+        ``smc``: most rounds of the sampler.
+    n_agents : int
+        ``smc``: agents of the smaller population that the sampler's simulations use.
     """
 
     method: CalibrationMethod = "none"
@@ -351,6 +366,11 @@ class CalibrationSpec:
     sd_scale: float = 1.0
     discrepancy_sd: float = 0.0
     ess_min: float = 100.0
+    particles: int = 2000
+    moves: int = 4
+    ess_target: float = 0.5
+    max_rounds: int = 40
+    n_agents: int = 6000
 
 
 @dataclass(frozen=True)
