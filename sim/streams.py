@@ -76,7 +76,7 @@ def fit_rng(seed: int) -> np.random.Generator:
 
 def fit_noise_rng(seed: int) -> np.random.Generator:
     """Generator of the observation noise in a curve fit's predictive band
-    (:meth:`sim.fit.CurveFit.predict`), apart from its sampler's."""
+    (:meth:`sim.fit.CurveFit.draws`), apart from its sampler's."""
     return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(1,)))
 
 

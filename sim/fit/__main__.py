@@ -1,9 +1,10 @@
-"""Command line of :mod:`sim.fit`: ``python -m sim.fit FILE.csv --model bass --level 0.9``."""
+"""Command line of :mod:`sim.fit`: ``python -m sim.fit FILE.csv [--model ensemble] --level 0.9``."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
@@ -12,20 +13,26 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sim import paths
-from sim.fit import MODELS, YEARS, CurveFit, InputError, fit_curve, read_series
+from sim.fit import (
+    CEILINGS,
+    GROWTH_PRIOR,
+    MODELS,
+    YEARS,
+    CurveFit,
+    EnsembleFit,
+    InputError,
+    fit_curve,
+    read_series,
+)
+from sim.fit.ensemble import METHOD
 
 
-def format_fit(fit: CurveFit, t_new: NDArray, level: float) -> str:
-    """Parameters and predictions of a fit as plain-text tables."""
+def format_fit(fit: CurveFit | EnsembleFit, t_new: NDArray, level: float) -> str:
+    """Parameters (for an ensemble: the members' weights) and predictions as plain-text
+    tables."""
     pct = f"{level:.0%}"
-    lines = [
-        f"{fit.model} fit to {fit.t.size} points; posterior from {fit.samples.shape[0]} draws "
-        f"(acceptance {fit.acceptance:.2f}); {pct} intervals",
-        f"{'parameter':<10} {'median':>10} {'lower':>10} {'upper':>10}",
-    ]
-    med, ci = fit.params, fit.interval(level)
-    for n in fit.names:
-        lines.append(f"{n:<10} {med[n]:>10.4g} {ci[n][0]:>10.4g} {ci[n][1]:>10.4g}")
+    head = _ensemble_lines(fit, level) if isinstance(fit, EnsembleFit) else _curve_lines(fit, level)
+    lines = [head[0] + f"; {pct} intervals", *head[1:]]
     m, lo, hi = fit.predict(t_new, level)
     observed = dict(zip(np.round(fit.t, 6), fit.y, strict=True))
     lines.append(f"{'t':>9} {'observed':>9} {'median':>8} {'lower':>8} {'upper':>8}")
@@ -43,6 +50,72 @@ def format_fit(fit: CurveFit, t_new: NDArray, level: float) -> str:
     return "\n".join(lines)
 
 
+def _curve_lines(fit: CurveFit, level: float) -> list[str]:
+    """Header and parameter table of one form's fit."""
+    lines = [
+        f"{fit.model} fit to {fit.t.size} points, {fit.ceiling} ceiling; posterior from "
+        f"{fit.samples.shape[0]} draws (acceptance {fit.acceptance:.2f})",
+        f"{'parameter':<10} {'median':>10} {'lower':>10} {'upper':>10}",
+    ]
+    med, ci = fit.params, fit.interval(level)
+    for n in fit.names:
+        lines.append(f"{n:<10} {med[n]:>10.4g} {ci[n][0]:>10.4g} {ci[n][1]:>10.4g}")
+    return lines
+
+
+def _ensemble_lines(fit: EnsembleFit, level: float) -> list[str]:
+    """Header and table of an ensemble's members: weight, out-of-sample score, ceiling."""
+    scored = (
+        f"{fit.n_scored} point{'s' * (fit.n_scored > 1)} scored"
+        if fit.n_scored
+        else "no point to score (too few points): equal weights"
+    )
+    lines = [
+        f"ensemble of {', '.join(fit.members)} fitted to {fit.t.size} points, {fit.ceiling} "
+        f"ceiling; weights by {METHOD} ({scored})",
+        f"{'member':<10} {'weight':>7} {'elpd_lfo':>9}  {'ceiling m (interval)':<22}"
+        + ("  rise g a year (interval)" if fit.ceiling == "rising" else ""),
+    ]
+    for (name, member), w, e in zip(
+        fit.members.items(), fit.weights, fit.elpd.values(), strict=True
+    ):
+        med, ci = member.params, member.interval(level)
+        row = f"{name:<10} {w:>7.3f} {e:>9.2f}  " + f"{_mid(med, ci, 'm'):<22}"
+        if fit.ceiling == "rising":
+            row += f"  {_mid(med, ci, 'g')}"
+        lines.append(row)
+    return lines
+
+
+def _mid(med: dict[str, float], ci: dict[str, tuple[float, float]], name: str) -> str:
+    return f"{med[name]:.3f} ({ci[name][0]:.3f}-{ci[name][1]:.3f})"
+
+
+EPILOG = (
+    textwrap.fill(
+        "The ensemble (default) fits Bass, logistic and Gompertz curves and averages their "
+        "posterior-predictive distributions with stacking weights (Yao et al. 2018): each point "
+        "after the third is predicted by each form fitted to the points before it only "
+        "(leave-future-out), and the weights are those of the mixture that predicts these points "
+        "best. Its ceiling may keep rising: m at the last observation, plus g a year (prior "
+        f"uniform on {GROWTH_PRIOR.low:g}-{GROWTH_PRIOR.high:g}, an assumption), because "
+        "single-ceiling curves fitted to early data lock onto an early plateau. It prints each "
+        "member's weight, its score (elpd_lfo, higher is better) and ceiling, then the mixture's "
+        "median and interval at every observation and at the years asked for (--at; default the "
+        "next six years). A series of two or three points has nothing to score: equal weights; "
+        "with few scored points the weights can all go to one member (the header says how many "
+        "were scored).",
+        width=79,
+    )
+    + """
+
+examples:
+  python -m sim.fit sim/data/observations.csv --series genai_users_share --at 2027 2030
+  python -m sim.fit series.csv --model gompertz --ceiling rising --level 0.8
+"""
+)
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse, but a bad option is one line (no usage block), exit status 2."""
 
@@ -53,9 +126,25 @@ class _Parser(argparse.ArgumentParser):
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m sim.fit``: fit a curve to a CSV series and print parameters and predictions."""
-    ap = _Parser(prog="python -m sim.fit", description=main.__doc__)
+    ap = _Parser(
+        prog="python -m sim.fit",
+        description=main.__doc__,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     ap.add_argument("file", type=Path, help="CSV: date,value[,uncertainty][,series] or t,y[,sd]")
-    ap.add_argument("--model", choices=MODELS, default="bass")
+    ap.add_argument(
+        "--model",
+        choices=(*MODELS, "ensemble"),
+        default="ensemble",
+        help="one curve form, or the three averaged (default: ensemble)",
+    )
+    ap.add_argument(
+        "--ceiling",
+        choices=CEILINGS,
+        help="fixed, or rising linearly (m at the last observation, plus g a year); default: "
+        "fixed for one form, rising for the ensemble",
+    )
     ap.add_argument("--level", type=float, default=0.9, help="interval probability (0.9)")
     ap.add_argument("--series", help="series to fit, in a file with a series column")
     ap.add_argument("--until", help="use only rows dated up to YYYY-MM-DD (a backtest)")
@@ -71,7 +160,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         t, y, sd = read_series(paths.resolve(args.file), series=args.series, until=args.until)
         if not np.all((y >= 0.0) & (y <= 1.0)):
             raise InputError(f"{args.file}: the values must be shares in [0, 1]")
-        fit = fit_curve(t, y, args.model, sd=sd, seed=args.seed)
+        fit = fit_curve(t, y, args.model, sd=sd, ceiling=args.ceiling, seed=args.seed)
     except (InputError, ValueError) as exc:
         print(f"sim.fit: error: {exc}", file=sys.stderr)
         return 2
