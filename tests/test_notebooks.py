@@ -18,12 +18,15 @@ ROOT = Path(__file__).resolve().parents[1]
 #: A stored notebook stays small enough to browse and diff.
 MAX_BYTES = 1_000_000
 #: What would make a stored output differ from one execution to the next: a run folder named by
-#: its date and time (Hydra's ``outputs/2025-06-30/12-00-00``), or an absolute path of the
-#: machine that executed it.
+#: its date and time (Hydra's ``outputs/2025-06-30/12-00-00``), a time stamp with its time zone
+#: (a results file's ``created``), a random identifier (xarray's HTML view draws one per section)
+#: or an absolute path of the machine that executed it.
 UNSTABLE = re.compile(
     "|".join(
         [
             r"\d{4}-\d{2}-\d{2}[/_]\d{2}-\d{2}-\d{2}",
+            r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}",
+            r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
             *(re.escape(str(p)) for p in (ROOT, Path.home(), Path(tempfile.gettempdir()))),
         ]
     )
