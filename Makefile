@@ -1,12 +1,13 @@
-# Entry points: `make run` (baseline scenario), `make test` (lint + whole test suite) and
-# `make explore` (the interactive explorer). Each creates .venv with a Python 3.12+ interpreter
-# when it is missing; `make test` also installs Debian's headless Chromium for the explorer's test.
+# Entry points: `make run` (baseline scenario), `make test` (lint + whole test suite),
+# `make explore` (the interactive explorer) and `make notebooks` (re-execute and store the
+# notebooks). Each creates .venv with a Python 3.12+ interpreter when it is missing; `make test`
+# also installs Debian's headless Chromium for the explorer's test.
 SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench explore browser clean
+.PHONY: run test lint bench explore notebooks browser clean
 
 # Find a Python 3.12 or 3.13: plain names first, then pyenv's installed versions (whose shims refuse
 # to run unless PYENV_VERSION names them).
@@ -50,6 +51,12 @@ bench: $(STAMP)
 explore: $(STAMP)
 	SOLARA_TELEMETRY_MIXPANEL_ENABLE=False AIPLUS_EXPLORE_RUN=$(RUN) $(VENV)/bin/solara run sim/ui/explorer.py --port 8765 \
 	  --no-check-version $(ARGS)
+
+# Re-execute the analyst notebooks on this venv and store them with their outputs and the hash of
+# their code cells (notebooks/nbstore.py); tests/test_notebooks.py fails when a notebook's code
+# changed since. ARGS may name some notebooks: make notebooks ARGS=notebooks/05_calibration.ipynb
+notebooks: $(STAMP)
+	$(PY) notebooks/nbstore.py $(ARGS)
 
 # Debian's chromium and chromium-driver, installed when missing (needs root and apt-get).
 browser:

@@ -125,6 +125,31 @@ def test_posterior_odds_chart_puts_prior_and_posterior_at_their_odds(posterior):
     assert len(ax.get_yticklabels()) == len(targets)
 
 
+@pytest.fixture(scope="module")
+def particles(posterior) -> xr.Dataset:
+    """Shaped like a run calibrated by sequential Monte Carlo: the first half of the draws are
+    the prior draws (``prior_weight``), the rest stand for the posterior particles (``weight``)."""
+    n = posterior.sizes["draw"]
+    prior = np.r_[np.full(n // 2, 1.0 / (n // 2)), np.zeros(n - n // 2)]
+    post = np.r_[np.zeros(n // 2), np.full(n - n // 2, 1.0 / (n - n // 2))]
+    return posterior.assign(weight=("draw", post), prior_weight=("draw", prior))
+
+
+def test_calibration_charts_count_only_the_prior_draws_as_the_prior(particles):
+    prior_draws = particles.isel(draw=slice(0, particles.sizes["draw"] // 2))
+    ax = charts.posterior_odds_chart(particles, ax=new_ax())
+    prior, _ = bars(ax)
+    assert np.asarray(prior.lines[0].get_xdata()) == pytest.approx(
+        [o.p_hit for o in evaluate(prior_draws)]
+    )
+    assert f"all {prior_draws.sizes['draw']} prior draws" in prior.get_label()
+    ax = charts.predictive_chart(particles, ax=new_ax())
+    (prior_median,) = [ln for ln in ax.lines if ln.get_label() == "median: prior"]
+    shown = pd.DatetimeIndex(prior_median.get_xdata())
+    draws = prior_draws["share"].sel(tech="agent", metric="population", time=shown.values)
+    assert np.asarray(prior_median.get_ydata()) == pytest.approx(np.median(draws, axis=0))
+
+
 def test_posterior_odds_chart_says_so_when_the_calibration_refused(refused):
     ax = charts.posterior_odds_chart(refused, ax=new_ax())
     (prior,) = bars(ax)

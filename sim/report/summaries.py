@@ -75,9 +75,18 @@ def year_distribution(
 # --------------------------------------------------------------------------------------------------
 # Calibration: prior against posterior, and the model against the observations
 # --------------------------------------------------------------------------------------------------
+def prior_draws(ds: xr.Dataset) -> NDArray[np.int64]:
+    """Positions of the prior draws of ``ds`` along ``draw``: every draw, except in a run
+    calibrated by sequential Monte Carlo, whose other draws are the posterior particles (those
+    ``prior_weight`` does not count)."""
+    w = results.prior_weights_of(ds)
+    return np.arange(ds.sizes["draw"]) if w is None else np.flatnonzero(w > 0)
+
+
 def prior_of(ds: xr.Dataset) -> xr.Dataset:
-    """``ds`` with every draw counted equally: the prior of a calibrated run."""
-    return ds.drop_vars("weight", errors="ignore")
+    """The prior draws of a calibrated run (:func:`prior_draws`), counted equally."""
+    out = ds.drop_vars(["weight", "prior_weight"], errors="ignore")
+    return out.isel(draw=prior_draws(ds))
 
 
 def calibration_record(ds: xr.Dataset) -> dict:

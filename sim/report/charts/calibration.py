@@ -70,13 +70,17 @@ def posterior_odds_chart(ds: xr.Dataset, *, ax: Axes | None = None) -> Axes:
     """
     record = summaries.calibration_record(ds)
     targets = list(results.targets_of(ds))
-    prior = summaries.odds(summaries.prior_of(ds), targets)
-    prior_name = f"prior: all {int(ds.sizes['draw']):,} draws count equally"
+    prior_draws = summaries.prior_of(ds)
+    prior = summaries.odds(prior_draws, targets)
+    prior_name = f"prior: all {int(prior_draws.sizes['draw']):,} prior draws count equally"
     if record["status"] == "ok":
         rows = odds_rows(ax, targets)
         odds_points(ax, prior, rows, offset=-0.17, color=PRIOR_COLOR, name=prior_name, hollow=True)
         name = (
-            f"posterior: draws weighted by {record['n_used']} observations\n"
+            f"posterior: {record['n_draws']:,} particles conditioned on {record['n_used']} "
+            f"observations\n({record['ess']:,.0f} distinct)"
+            if record["method"] == "smc"
+            else f"posterior: draws weighted by {record['n_used']} observations\n"
             f"({record['ess']:,.0f} effective draws)"
         )
         post = summaries.odds(ds, targets)
@@ -169,8 +173,9 @@ def predictive_chart(
     path = summaries.model_path(ds, output, tech, metric, start=start)
     last = max(int(str(p.time)[:4]) for p in points) + 1 if until is None else int(until)
     path = path.sel(time=path["time"] <= results.year_end(last))
-    weights = [None] if record["status"] != "ok" else [None, results.weights_of(ds)]
-    handles = [_band(ax, path, w) for w in weights]
+    handles = [_band(ax, path.isel(draw=summaries.prior_draws(ds)), None)]
+    if record["status"] == "ok":
+        handles.append(_band(ax, path, results.weights_of(ds)))
     handles += _observations(ax, points, until=record["until"])
     _legend(ax, handles, record)
     top = max(float(np.nanmax(path.values)), max(p.value + Z90 * p.sd for p in points))
