@@ -326,7 +326,8 @@ def weights_of(ds: xr.Dataset) -> np.ndarray | None:
     equally likely.
 
     A calibration that refused its posterior (too few effective draws) still stores its weights,
-    but they are not a posterior to report: such a run counts every draw equally.
+    but they are not a posterior to report: such a run counts its prior draws equally (every
+    draw, except after sequential Monte Carlo, whose particles only ``prior_weight`` leaves out).
 
     Raises
     ------
@@ -337,7 +338,7 @@ def weights_of(ds: xr.Dataset) -> np.ndarray | None:
         return None
     record = calibration_of(ds)
     if record is not None and record["status"] != "ok":
-        return None
+        return prior_weights_of(ds)
     w = ds["weight"].transpose("draw").values.astype(np.float64)
     if not np.all(np.isfinite(w)) or np.any(w < 0) or w.sum() <= 0:
         raise ValueError("draw weights must be finite, non-negative and not all zero")

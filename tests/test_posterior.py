@@ -115,3 +115,16 @@ def test_backtest_to_mid_2025_places_end_2025_inside_its_90_percent_predictive_i
     ]
     assert end["status"] == "held_out"
     assert 0.05 < end["posterior"]["pit"] < 0.95, end
+
+
+def test_a_refused_sampler_reports_the_prior_draws_alone():
+    # An effective-sample-size floor no run of this size reaches: the posterior is refused, so
+    # the odds are the prior draws' own, the particles left out (they are not a prior sample).
+    ds, summary = run_one(load_spec([*CHEAP, "mc.draws=8", *SMC_TINY, "calibration.ess_min=1e9"]))
+    assert summary["calibration"]["status"] == "refused"
+    w = results.weights_of(ds)
+    np.testing.assert_array_equal(w, results.prior_weights_of(ds))
+    assert w[8:].sum() == 0
+    prior_only = summarize(ds.isel(draw=slice(0, 8)).drop_vars(["weight", "prior_weight"]))
+    for t, p in zip(summary["targets"], prior_only["targets"], strict=True):
+        assert t["p_hit"] == pytest.approx(p["p_hit"])
