@@ -295,6 +295,16 @@ def smc_record(
     return _with_weights(ds, info, weight=weight, prior_weight=prior_weight)
 
 
+def describe_draws(summary: dict) -> str:
+    """What a run's draws are, from its summary: ``"N draws"``, or for a run calibrated by
+    sequential Monte Carlo ``"N prior draws and M posterior particles"``."""
+    sampler = (summary.get("calibration") or {}).get("sampler")
+    if sampler is None:
+        return f"{summary['draws']:,} draws"
+    n_post = sampler["particles"]
+    return f"{summary['draws'] - n_post:,} prior draws and {n_post:,} posterior particles"
+
+
 def describe_sampler(sampler: dict) -> str:
     """One sentence on a sequential Monte Carlo run (:func:`smc_record`'s ``sampler``): rounds,
     acceptance, simulations (per effective draw), population and seconds."""

@@ -40,7 +40,7 @@ def format_odds(summary: dict, *, title: str = "") -> str:
     """A short plain-text table of the odds in a summary, the primary reading's first."""
     lines = [
         f"{PROG}: scenario {summary['scenario']!r}{f' ({title})' if title else ''}, "
-        f"{summary['draws']} draws, seed {summary['seed']}",
+        f"{calibration.describe_draws(summary)}, seed {summary['seed']}",
     ]
     if over := summary.get("overrides"):
         lines.append(overrides_line(over))

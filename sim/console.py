@@ -43,7 +43,8 @@ flags:
   -m KEY=A,B                Hydra multirun (a sweep over values)
 
 environment:
-  AIPLUS_QUICK=1            shrink any run to 2 draws of 2,000 agents (a try-out)
+  AIPLUS_QUICK=1            shrink any run to 2 draws of 2,000 agents, its sampler to 24
+                            particles (a try-out)
   AIPLUS_OUTPUTS=DIR        parent of the run folders (default outputs/)
 
 examples:
@@ -56,8 +57,18 @@ examples:
 More: README.md (scenario files, readings, calibration, the explorer).
 """
 
-#: The sizes ``AIPLUS_QUICK=1`` caps a run at.
-QUICK = {"mc.draws": 2, "mc.chunk": 2, "population.n_agents": 2000}
+#: The sizes ``AIPLUS_QUICK=1`` caps a run at: the calibration's sampler too (a few particles on a
+#: small population, few rounds; any posterior it reaches is reported, ``ess_min`` 1).
+QUICK = {
+    "mc.draws": 2,
+    "mc.chunk": 2,
+    "population.n_agents": 2000,
+    "calibration.particles": 24,
+    "calibration.n_agents": 800,
+    "calibration.moves": 1,
+    "calibration.max_rounds": 8,
+    "calibration.ess_min": 1,
+}
 
 
 def _last(argv: Sequence[str], key: str) -> str | None:

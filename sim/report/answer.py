@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import xarray as xr
 
-from sim import results
+from sim import calibration, results
 from sim.comparison import Comparison
 from sim.report.style import METRIC_LABELS, TECH_LABELS, label, pct, pp
 from sim.stats import rank_correlation
@@ -93,8 +93,8 @@ def _assumptions(ds: xr.Dataset, summary: dict) -> str:
         cal = f"calibration {calibrated['status']} (ESS {calibrated['ess']:.0f})"
     return (
         f"**Assumptions:** scenario `{a.get('scenario')}` ({a.get('scenario_title')}); "
-        f"{summary['draws']} draws of the priors in `conf/priors/default.yaml` "
-        f"(uncertainty {a.get('uncertainty')}); population {a.get('population')}, "
+        f"{calibration.describe_draws(summary)} (priors in `conf/priors/default.yaml`, "
+        f"uncertainty {a.get('uncertainty')}); population {a.get('population')}, "
         f"{a.get('n_agents')} agents; {cal}; overrides: "
         + (" ".join(f"`{o}`" for o in over) or "none")
         + ". Everything below the answer is the appendix."
