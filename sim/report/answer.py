@@ -137,7 +137,9 @@ def answer_markdown(ds: xr.Dataset, summary: dict) -> list[str]:
                 f"of {label(primary['metric'], METRIC_LABELS)}, below the "
                 f"{pct(row['threshold'])} threshold."
             )
-        found = drivers(ds, row["year"], row["tech"], row["metric"])
+        found = [] if "drivers" in summary else drivers(ds, row["year"], row["tech"], row["metric"])
+        if "drivers" in summary:
+            because += _sobol_because(summary["drivers"], row["year"])
         if found:
             named = " and ".join(f"`{d.param}` (ρ = {d.rho:+.2f})" for d in found)
             because.append(f"{row['year']}: {named}")
@@ -149,7 +151,13 @@ def answer_markdown(ds: xr.Dataset, summary: dict) -> list[str]:
             change = f"  Would raise the {row['year']} odds: {' or '.join(up)}"
             lines.append(change + ", or a lever acting on it (try `compare=`).")
     lines.append("")
-    if because:
+    if "drivers" in summary and because:
+        lines.append(
+            "**Why:** the parameters with the largest total-order Sobol' index of the primary "
+            "share at the end of each target year (its share of the variance, interactions "
+            "included; see *What drives the odds*): " + "; ".join(because) + "."
+        )
+    elif because:
         lines.append(
             "**Why:** the parameters whose draws move the primary share most, by absolute rank "
             "correlation with the share at the end of each target year (Spearman's ρ across the "
@@ -161,6 +169,107 @@ def answer_markdown(ds: xr.Dataset, summary: dict) -> list[str]:
             "driver can be named; the spread comes from the agents' chance decisions only."
         )
     lines += ["", _assumptions(ds, summary), ""]
+    if "drivers" in summary:
+        lines += drivers_markdown(summary)
+    return lines
+
+
+def _entry(drv: dict, year: int, output: str) -> dict | None:
+    return next((e for e in drv["targets"] if e["year"] == year and e["output"] == output), None)
+
+
+def _sobol_because(drv: dict, year: int) -> list[str]:
+    e = _entry(drv, year, "share")
+    if e is None:
+        return []
+    named = [
+        f"`{p['parameter']}` ({pct(p['total_order'])})"
+        for p in e["parameters"][:2]
+        if p["total_order"] is not None
+    ]
+    return [f"{year}: {' and '.join(named)}"] if named else []
+
+
+def _sobol_phrase(e: dict, what: str) -> str:
+    """``"the ceiling ... explains about X% of the variance of WHAT; no lever ... Y%"``."""
+    params = [p for p in e["parameters"] if p["total_order"] is not None]
+    if not params or max(p["total_order"] for p in params) <= 0:
+        return (
+            f"no parameter moves {what}: every simulation of the design lands on the same "
+            "side of the target"
+        )
+    first = params[0]
+    lo, hi = first["total_order_interval"]
+    second = ", then ".join(
+        f"`{p['parameter']}` {pct(max(p['total_order'], 0))}" for p in params[1:4]
+    )
+    levers = [p for p in params if p["parameter"].startswith("lever.")]
+    lever = (
+        f"no lever effect explains more than {pct(max(levers[0]['total_order'], 0))} "
+        f"(the largest, `{levers[0]['parameter']}`)"
+        if levers
+        else "no lever effect is sampled"
+    )
+    return (
+        f"`{first['parameter']}` explains about {pct(max(first['total_order'], 0))} of the "
+        f"variance of {what} (total order, interval {pct(max(lo or 0, 0))} to "
+        f"{pct(hi or 0)}; {pct(max(first['first_order'] or 0, 0))} alone), then {second}; {lever}"
+    )
+
+
+def drivers_markdown(summary: dict) -> list[str]:
+    """The "What drives the odds" section: Sobol' indices in words, the PRIM boxes of the
+    missed futures, and what learning a parameter or the next statistic would do."""
+    drv = summary["drivers"]
+    lines = ["## What drives the odds", ""]
+    years = sorted({e["year"] for e in drv["targets"]})
+    for year in years:
+        share, hit = _entry(drv, year, "share"), _entry(drv, year, "p_hit")
+        if share:
+            lines.append(f"- **{year} share:** {_sobol_phrase(share, f'the {year} share')}.")
+        if hit:
+            lines.append(
+                f"- **Hitting {year}:** {_sobol_phrase(hit, f'hitting the {year} target')}."
+            )
+    lines += [
+        "",
+        f"Method: {drv['method']}; {drv['n_evaluations']:,} simulations of "
+        f"{drv['n_agents']:,} agents ({drv['n_base']} base samples, {drv['seconds']:.0f} s); "
+        f"{pct(drv['confidence'])} bootstrap intervals. The agents' chance is common to the "
+        "design's rows, so the indices share out the parameters' part of the variance. "
+        "Chart: `charts/drivers.png`; every index in `summary.json` (`drivers`).",
+        "",
+    ]
+    voi = []
+    for year in years:
+        hit = _entry(drv, year, "p_hit")
+        params = [p for p in (hit or {}).get("parameters", []) if p["first_order"] is not None]
+        if params:
+            best = max(params, key=lambda p: p["first_order"])
+            voi.append(
+                f"for {year}, knowing `{best['parameter']}` would remove about "
+                f"{pct(max(best['first_order'], 0))} of the variance of hitting the target "
+                "(its first-order index)"
+            )
+    if voi:
+        lines += ["**Which unknown matters most:** " + "; ".join(voi) + ".", ""]
+    if nxt := summary.get("next_observation"):
+        lines += [f"**The next statistic:** {nxt['sentence']}", ""]
+    for box in summary.get("discovery", []):
+        for kind, words in (("missed", "miss"), ("hit", "hit")):
+            if box.get(kind):
+                lines.append(
+                    f"- **Futures that {words} {box['year']}** (PRIM box): {box[kind]['words']}."
+                )
+    if summary.get("discovery"):
+        lines += [
+            "",
+            "PRIM (Friedman & Fisher 1999) peels the parameter space towards the futures "
+            "named; the box shown is the widest whose density reaches 90% (or the densest). "
+            "Coverage: share of those futures inside the box; density: share of the box's "
+            "futures that are of that kind.",
+            "",
+        ]
     return lines
 
 
