@@ -62,7 +62,18 @@ def tornado_chart(drivers: xr.Dataset, *, output: str, n: int = 10, ax: Axes | N
             capsize=2,
         )
     ax.set_yticks(y, names)
-    ax.set_xlim(0, max(1.0, float(np.nanmax(d["total_order_interval"].values[1]))))
+    # Sampling noise can push an index past 1; past 1.5 the axis would hide the rest.
+    upper = float(np.nanmax(np.r_[d["total_order_interval"].values[1], 1.0]))
+    ax.set_xlim(0, min(1.5, upper))
+    if not np.nanmax(np.r_[d["total_order"].values, 0.0]) > 0:
+        ax.text(
+            0.5,
+            0.5,
+            "no variance: every simulation of the design\nlands on the same side of the target",
+            transform=ax.transAxes,
+            ha="center",
+            va="center",
+        )
     kind, _, year = output.partition("_")
     what = f"hitting the {year} target" if kind == "hit" else f"the {year} primary share"
     ax.set_xlabel(f"share of the variance of {what} (Sobol' index, {conf:.0%} interval)")
