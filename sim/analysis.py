@@ -35,6 +35,7 @@ References
 from __future__ import annotations
 
 import time as clock
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -333,12 +334,27 @@ class Discovery:
         }
 
 
-def discover(ds: xr.Dataset, target: Target, *, min_density: float = 0.9) -> Discovery:
+def discover(
+    ds: xr.Dataset,
+    target: Target,
+    *,
+    names: Sequence[str] | None = None,
+    min_density: float = 0.9,
+    min_cases: float = 10.0,
+) -> Discovery:
     """PRIM boxes over the sampled parameters of the draws that miss (and hit) ``target``.
 
     The draws are the run's posterior particles (weighted) when calibrated, else its prior
     draws. The box picked on each trajectory is the highest-coverage box whose density reaches
-    ``min_density``, or the densest when none does. None when no draw (or every draw) misses.
+    ``min_density``, or the densest when none does. None when fewer than ``min_cases``
+    effective draws (Kish) are of that kind.
+
+    Parameters
+    ----------
+    names : sequence of str, optional
+        The parameters to peel on (default: every one that varies). Peeling on the few that
+        drive the target (:func:`drivers`) keeps the box readable: on dozens of parameters PRIM
+        also peels on noise.
     """
     w = results.weights_of(ds)
     if w is None:
@@ -347,14 +363,18 @@ def discover(ds: xr.Dataset, target: Target, *, min_density: float = 0.9) -> Dis
         w = np.ones(ds.sizes["draw"])
     keep = w > 0
     names = tuple(
-        n for n in results.param_names(ds) if np.ptp(results.param_value(ds, n)[keep]) > 0
+        n
+        for n in (results.param_names(ds) if names is None else names)
+        if np.ptp(results.param_value(ds, n)[keep]) > 0
     )
     x = np.column_stack([results.param_value(ds, n)[keep] for n in names])
     share = results.share_at(ds, target.year, target.tech, target.metric).values[keep]
     miss = share <= target.threshold
     boxes, trajectory = [], None
+    wk = w[keep]
     for cases in (miss, ~miss):
-        if cases.all() or not cases.any():
+        wc = wk[cases]
+        if not names or wc.sum() ** 2 / max((wc**2).sum(), 1e-300) < min_cases or cases.all():
             boxes.append(None)
             continue
         tr = discovery.peel(x, cases, weights=w[keep])

@@ -80,9 +80,12 @@ def analyse(spec: Spec, ds: xr.Dataset, settings: DriversSpec) -> tuple[analysis
     next CNNIC figure's effect on the odds; returns the analysis and the summary entries."""
     found = analysis.drivers(spec, settings, ds)
     primary = analysis.primary_targets(spec)
+    drv = found.to_dict()
     extra: dict = {
-        "drivers": found.to_dict(),
-        "discovery": [analysis.discover(ds, t).to_dict() for t in primary],
+        "drivers": drv,
+        "discovery": [
+            analysis.discover(ds, t, names=_peel_on(drv, t.year)).to_dict() for t in primary
+        ],
     }
     obs = [o for o in spec.calibration.observations if o.series == NEXT_SERIES]
     if obs and primary:
@@ -92,6 +95,18 @@ def analyse(spec: Spec, ds: xr.Dataset, settings: DriversSpec) -> tuple[analysis
         if nxt is not None:
             extra["next_observation"] = nxt.to_dict()
     return found, extra
+
+
+#: Parameters PRIM peels on: the largest total-order indices of a target's hit and share.
+N_PEEL = 5
+
+
+def _peel_on(drv: dict, year: int) -> list[str]:
+    names: list[str] = []
+    for e in drv["targets"]:
+        if e["year"] == year:
+            names += [p["parameter"] for p in analysis.top(e, N_PEEL) if p["total_order"] > 0]
+    return list(dict.fromkeys(names))
 
 
 #: The statistic whose next release :func:`analyse` prices: CNNIC's generative-AI users.

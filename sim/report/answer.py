@@ -204,12 +204,19 @@ def _sobol_phrase(e: dict, what: str) -> str:
         f"`{p['parameter']}` {pct(max(p['total_order'], 0))}" for p in params[1:4]
     )
     levers = [p for p in params if p["parameter"].startswith("lever.")]
-    lever = (
-        f"no lever effect explains more than {pct(max(levers[0]['total_order'], 0))} "
-        f"(the largest, `{levers[0]['parameter']}`)"
-        if levers
-        else "no lever effect is sampled"
-    )
+    if not levers:
+        lever = "no lever effect is sampled"
+    elif levers[0]["total_order"] < 0.005:
+        lever = (
+            "no lever effect explains any of it: at today's intensities (1.0, inside the "
+            "calibrated trend) the levers add nothing, so their effect sizes matter only to "
+            "scenarios that change them"
+        )
+    else:
+        lever = (
+            f"no lever effect explains more than {pct(levers[0]['total_order'])} "
+            f"(the largest, `{levers[0]['parameter']}`)"
+        )
     return (
         f"`{first['parameter']}` explains about {pct(max(first['total_order'], 0))} of the "
         f"variance of {what} (total order, interval {pct(max(lo or 0, 0))} to "
@@ -265,7 +272,9 @@ def drivers_markdown(summary: dict) -> list[str]:
         lines += [
             "",
             "PRIM (Friedman & Fisher 1999) peels the parameter space towards the futures "
-            "named; the box shown is the widest whose density reaches 90% (or the densest). "
+            "named, on the five parameters with the largest total-order index of each target "
+            "year's hit and share; the box shown is the widest whose density reaches 90% (or "
+            "the densest), then pasted. "
             "Coverage: share of those futures inside the box; density: share of the box's "
             "futures that are of that kind.",
             "",
