@@ -197,7 +197,7 @@ def _task(
         elif plan_design is not None:
             found, path = pipeline.run_design(specs[0], plan_design, folder=out)
             print(found.sentence())
-            print(f"scenario file: {path}")
+            print(f"scenario file: {path.name} in the results folder (run it: scenario=PATH)")
         else:
             _, summary = pipeline.run_one(specs[0], folder=out, drivers=drivers)
             print(format_odds(summary, title=specs[0].title))

@@ -359,21 +359,43 @@ def design(spec: Spec, settings: DesignSpec, ds: xr.Dataset | None = None) -> De
         twin = sim.with_levers(with_intensities(sim.spec, names, x, settings.start).levers)
         return twin.shares(values)[0]
 
+    seen: dict[tuple[float, ...], float] = {}
+
     def p_hit(x: NDArray) -> float:
-        z = (shares(x) - target.threshold) / settings.bandwidth
-        return float(stats.norm.cdf(z).mean())
+        key = tuple(round(float(v), 6) for v in x)
+        if key not in seen:
+            z = (shares(np.array(key)) - target.threshold) / settings.bandwidth
+            seen[key] = float(stats.norm.cdf(z).mean())
+        return seen[key]
 
     years = settings.target - settings.start + 1
     unit = unit_costs(spec, names, years)
+    budget = None if settings.budget is None else settings.budget * YUAN_PER_BN
     solution = cheapest(
         p_hit,
         unit,
         low=low,
         high=high,
         level=settings.level,
-        budget=None if settings.budget is None else settings.budget * YUAN_PER_BN,
+        budget=budget,
         max_evaluations=settings.max_evaluations,
     )
+    if not solution.reached:
+        # Out of reach: trace the frontier below it, the best odds at a tenth and at a third of
+        # the best schedule's cost (each search starts from the budget spent on one lever alone).
+        points = {p.intensity: p for p in solution.evaluated}
+        for share in (0.1, 0.3):
+            part = cheapest(
+                p_hit,
+                unit,
+                low=low,
+                high=high,
+                level=1.0 + 1e-9,
+                budget=share * solution.point.cost,
+                max_evaluations=settings.max_evaluations // 3,
+            )
+            points.update({p.intensity: p for p in part.evaluated})
+        solution = replace(solution, evaluated=tuple(points.values()))
     raw = float(np.mean(shares(np.array(solution.point.intensity)) > target.threshold))
     return Design(settings, target, solution, raw, p_hit(today))
 
