@@ -8,6 +8,7 @@ import xarray as xr
 
 from sim import comparison, design, pipeline, targets
 from sim.config import compose_config, load_spec, to_analyses, to_spec
+from sim.spec import ConfigError
 from sim.spec.analysis import DesignSpec, DriversSpec
 
 
@@ -24,9 +25,21 @@ def run(scenario: str = "baseline", overrides: Sequence[str] = ()) -> xr.Dataset
     Raises
     ------
     sim.spec.ConfigError
-        On an unknown scenario or key, or a value out of range.
+        On an unknown scenario or key, a value out of range, or ``design=`` (a design is
+        :func:`design_programme`; ``drivers=sobol`` is :func:`analyse`).
     """
-    ds, _ = pipeline.run_one(load_spec([f"scenario={scenario}", *overrides]))
+    overrides = [f"scenario={scenario}", *overrides]
+    cfg = compose_config(overrides)
+    spec = to_spec(cfg, overrides)
+    drivers, designed = to_analyses(cfg, spec, overrides)
+    if drivers is not None or designed is not None:
+        raise ConfigError(
+            "command line",
+            "drivers" if designed is None else "design",
+            "sim.run returns the results only; use sim.analyse (drivers=sobol) or "
+            "sim.design_programme (design=NAME)",
+        )
+    ds, _ = pipeline.run_one(spec)
     return ds
 
 
@@ -42,6 +55,8 @@ def compare(scenarios: Sequence[str], overrides: Sequence[str] = ()) -> comparis
     (:func:`sim.comparison.compare`); its ``to_dict()`` is the ``comparison.json`` content of
     ``python -m sim compare=...``.
     """
+    cfg = compose_config([f"compare=[{','.join(scenarios)}]", *overrides])
+    to_analyses(cfg, load_spec(overrides), overrides)  # refuses drivers= and design=
     specs = [load_spec([f"scenario={s}", *overrides]) for s in scenarios]
     _, comp = pipeline.run_comparison(specs)
     return comp

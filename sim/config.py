@@ -228,7 +228,7 @@ def to_analyses(
     Raises
     ------
     sim.spec.ConfigError
-        On a bad value, or a design beside ``compare=``.
+        On a bad value, or drivers or a design beside ``compare=``.
     """
     choices = OmegaConf.to_container(cfg.hydra.runtime.choices) if "hydra" in cfg else {}
     where = sources(choices, overrides)
@@ -238,6 +238,8 @@ def to_analyses(
         return OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig) else node
 
     drivers = read_drivers(plain("drivers"), where.get("drivers", "conf/config.yaml"))
+    if drivers is not None and cfg.get("compare"):
+        raise ConfigError("command line", "drivers", "drivers analyse one run, not compare=")
     if cfg.get("design") is None:
         return drivers, None
     if cfg.get("compare"):

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
+import sim
 from sim import analysis, cli, design, pipeline
 from sim.config import compose_config, load_spec, to_analyses, to_spec
 from sim.spec import ConfigError, Target
@@ -198,3 +199,12 @@ def test_targets_of_the_design_are_the_primary_reading():
     spec = load_spec(["calibration.method=none"])
     assert [t.year for t in analysis.primary_targets(spec)] == [2027, 2030]
     assert TARGET_2027.year == 2027
+
+
+@pytest.mark.parametrize("asked", ["drivers=sobol", "design=reach_2027"])
+def test_an_analysis_is_never_ignored(asked):
+    with pytest.raises(ConfigError, match=asked.split("=")[0]):
+        sim.run("baseline", overrides=[asked, "calibration=none"])
+    cfg = compose_config([asked, "compare=[baseline,compute_push]"])
+    with pytest.raises(ConfigError, match="compare="):
+        to_analyses(cfg, to_spec(cfg, []))
