@@ -184,9 +184,20 @@ def cheapest(
     if f(low) >= level:
         return Solution(f.seen[tuple(round(float(v), 6) for v in low)], True, _points(f))
     if f(top) >= level:
+        # Start from the cheapest single lever at its bound that reaches the level, if any:
+        # SLSQP then trims it and adds cheaper ones; else from everything at the bound.
+        x0 = top
+        if low.size > 1:
+            alone = []
+            for i in range(low.size):
+                x = low.copy()
+                x[i] = top[i]
+                if f(x) >= level:
+                    alone.append(x)
+            x0 = min(alone, key=cost, default=top)
         optimize.minimize(
             lambda x: cost(x) / scale,
-            x0=top,
+            x0=x0,
             jac=lambda x: unit_cost / scale,
             bounds=bounds,
             constraints=[
@@ -203,9 +214,30 @@ def cheapest(
     points = _points(f)
     ok = [p for p in points if p.p_hit >= level and (budget is None or p.cost <= budget * 1.0001)]
     if ok:
-        return Solution(min(ok, key=lambda p: p.cost), True, points)
+        best = _trim(f, np.array(min(ok, key=lambda p: p.cost).intensity), level, low, unit_cost)
+        return Solution(best, True, _points(f))
     within = [p for p in points if budget is None or p.cost <= budget * 1.0001]
     return Solution(max(within, key=lambda p: p.p_hit), False, points)
+
+
+def _trim(
+    f: _Memo, x: NDArray, level: float, low: NDArray, unit_cost: NDArray, steps: int = 7
+) -> Point:
+    """Lower each intensity above its bound, the dearest first, by bisection, as far as the
+    odds stay at the level: SLSQP stops within its tolerance, often a little above the level."""
+    x = x.copy()
+    for i in np.argsort(-unit_cost * (x - low)):
+        if x[i] <= low[i]:
+            continue
+        lo, hi = low[i], x[i]
+        for _ in range(steps):
+            mid = 0.5 * (lo + hi)
+            y = x.copy()
+            y[i] = mid
+            lo, hi = (lo, mid) if f(y) >= level else (mid, hi)
+        x[i] = hi
+    f(x)
+    return f.seen[tuple(round(float(v), 6) for v in x)]
 
 
 def _points(f: _Memo) -> tuple[Point, ...]:
