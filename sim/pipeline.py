@@ -119,15 +119,19 @@ def run_design(
     """Run ``spec`` (for its draws: the posterior when calibrated), then find the cheapest
     lever intensities for which the target's odds reach the level (:func:`sim.design.design`).
 
-    With a folder: the run's files, ``design.json``, ``designed.yaml`` (a scenario file to run
-    and edit) and, with ``spec.report``, ``charts/frontier.png``. Returns the design and the
+    With a folder: the run's files (``summary.json`` gains ``design`` and ``report.md`` a
+    section on it), ``design.json``, ``designed.yaml`` (a scenario file to run and edit) and,
+    with ``spec.report``, ``charts/frontier.png``. Returns the design and the
     scenario file's path.
     """
-    ds, _ = run_one(spec, folder=folder)
+    ds, summary = run_one(spec, folder=folder)
     found = design.design(spec, settings, ds)
     if folder is None:
         return found, None
     path = design.write(found, spec, Path(folder))
+    summary["design"] = found.to_dict()
+    _write(ds, summary, Path(folder))
+    write_report(ds, Path(folder), charts=spec.report, summary=summary)
     if spec.report:
         from sim.report.figures import save_frontier
 

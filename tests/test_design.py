@@ -92,6 +92,8 @@ def test_designed_scenario_runs_and_meets_the_level(tmp_path):
     assert found.solution.reached and found.solution.point.p_hit >= level
     written = json.loads((tmp_path / "design.json").read_text())
     assert written["reached"] and written["level"] == pytest.approx(level)
+    assert json.loads((tmp_path / "summary.json").read_text())["design"] == written
+    assert "## The cheapest programme" in (tmp_path / "report.md").read_text()
     # The same draws and streams as the design: the scenario's own run hits as often as the
     # design counted, and its odds meet the level within the binomial error of 12 draws.
     ds, summary = pipeline.run_one(load_spec([*TINY_DESIGN, f"scenario={path}"]))

@@ -171,7 +171,38 @@ def answer_markdown(ds: xr.Dataset, summary: dict) -> list[str]:
     lines += ["", _assumptions(ds, summary), ""]
     if "drivers" in summary:
         lines += drivers_markdown(summary)
+    if "design" in summary:
+        lines += design_markdown(summary["design"])
     return lines
+
+
+def design_markdown(design: dict) -> list[str]:
+    """The "Cheapest programme" section of a ``design=`` run (``summary["design"]``)."""
+    front = design["frontier"]
+    rows = [
+        f"| {p['extra_cost_yuan'] / 1e9:,.0f} | {pct(p['p_hit'], decimals=1)} | "
+        + ", ".join(
+            f"{n} {x:.2f}"
+            for n, x in zip(design["intensity"], p["intensity"], strict=True)
+            if x > 1.0 + 1e-3
+        )
+        + " |"
+        for p in front
+    ]
+    return [
+        "## The cheapest programme",
+        "",
+        design["sentence"],
+        "",
+        "The scenario file `designed.yaml` in this folder holds the schedule (run and edit it: "
+        "`python -m sim scenario=PATH/designed.yaml`); `design.json` has every number. The "
+        "cost-odds frontier of the schedules evaluated (`charts/frontier.png`):",
+        "",
+        "| extra cost, bn yuan | P(hit), smoothed | intensities above today's 1.0 |",
+        "|---|---|---|",
+        *rows,
+        "",
+    ]
 
 
 def _entry(drv: dict, year: int, output: str) -> dict | None:
