@@ -221,6 +221,12 @@ def _sobol_because(drv: dict, year: int) -> list[str]:
     return [f"{year}: {' and '.join(named)}"] if named else []
 
 
+def _share(index: float | None) -> str:
+    """A Sobol' index as a share of the variance: sampling noise can push an estimate below 0
+    or above 1, which no share can be, so it is shown clipped to [0%, 100%]."""
+    return pct(min(max(index or 0.0, 0.0), 1.0))
+
+
 def _sobol_phrase(e: dict, what: str) -> str:
     """``"the ceiling ... explains about X% of the variance of WHAT; no lever ... Y%"``."""
     params = [p for p in e["parameters"] if p["total_order"] is not None]
@@ -231,27 +237,21 @@ def _sobol_phrase(e: dict, what: str) -> str:
         )
     first = params[0]
     lo, hi = first["total_order_interval"]
-    second = ", then ".join(
-        f"`{p['parameter']}` {pct(max(p['total_order'], 0))}" for p in params[1:4]
-    )
+    second = ", then ".join(f"`{p['parameter']}` {_share(p['total_order'])}" for p in params[1:4])
     levers = [p for p in params if p["parameter"].startswith("lever.")]
     if not levers:
         lever = "no lever effect is sampled"
     elif levers[0]["total_order"] < 0.005:
-        lever = (
-            "no lever effect explains any of it: at today's intensities (1.0, inside the "
-            "calibrated trend) the levers add nothing, so their effect sizes matter only to "
-            "scenarios that change them"
-        )
+        lever = "no lever effect explains any of it"
     else:
         lever = (
             f"no lever effect explains more than {pct(levers[0]['total_order'])} "
             f"(the largest, `{levers[0]['parameter']}`)"
         )
     return (
-        f"`{first['parameter']}` explains about {pct(max(first['total_order'], 0))} of the "
-        f"variance of {what} (total order, interval {pct(max(lo or 0, 0))} to "
-        f"{pct(hi or 0)}; {pct(max(first['first_order'] or 0, 0))} alone), then {second}; {lever}"
+        f"`{first['parameter']}` explains about {_share(first['total_order'])} of the "
+        f"variance of {what} (total order, interval {_share(lo)} to "
+        f"{_share(hi)}; {_share(first['first_order'])} alone), then {second}; {lever}"
     )
 
 
@@ -269,6 +269,20 @@ def drivers_markdown(summary: dict) -> list[str]:
             lines.append(
                 f"- **Hitting {year}:** {_sobol_phrase(hit, f'hitting the {year} target')}."
             )
+    if any(
+        p["parameter"].startswith("lever.") for e in drv["targets"] for p in e["parameters"]
+    ) and all(
+        (p["total_order"] or 0.0) < 0.005
+        for e in drv["targets"]
+        for p in e["parameters"]
+        if p["parameter"].startswith("lever.")
+    ):
+        lines += [
+            "",
+            "No lever effect explains any variance because at today's intensities (1.0, "
+            "inside the calibrated trend) the levers add nothing: their effect sizes matter "
+            "only to scenarios that change the intensities (see `design=`, `compare=`).",
+        ]
     lines += [
         "",
         f"Method: {drv['method']}; {drv['n_evaluations']:,} simulations of "
@@ -286,7 +300,7 @@ def drivers_markdown(summary: dict) -> list[str]:
             best = max(params, key=lambda p: p["first_order"])
             voi.append(
                 f"for {year}, knowing `{best['parameter']}` would remove about "
-                f"{pct(max(best['first_order'], 0))} of the variance of hitting the target "
+                f"{_share(best['first_order'])} of the variance of hitting the target "
                 "(its first-order index)"
             )
     if voi:
