@@ -237,6 +237,9 @@ class Drivers:
                         "tech": t.tech,
                         "metric": t.metric,
                         "output": "p_hit" if kind == "hit" else "share",
+                        "design_mean": None
+                        if r.output_mean is None
+                        else round(float(r.output_mean[s]), 4),
                         "parameters": params,
                     }
                 )

@@ -266,8 +266,15 @@ def drivers_markdown(summary: dict) -> list[str]:
         if share:
             lines.append(f"- **{year} share:** {_sobol_phrase(share, f'the {year} share')}.")
         if hit:
+            rare = ""
+            m = hit.get("design_mean")
+            if m is not None and 0 < min(m, 1 - m) < 0.02:
+                rare = (
+                    f" Only {pct(min(m, 1 - m), decimals=1)} of the design's simulations "
+                    f"{'hit' if m < 0.5 else 'miss'}: these indices rest on a handful of them."
+                )
             lines.append(
-                f"- **Hitting {year}:** {_sobol_phrase(hit, f'hitting the {year} target')}."
+                f"- **Hitting {year}:** {_sobol_phrase(hit, f'hitting the {year} target')}.{rare}"
             )
     if any(
         p["parameter"].startswith("lever.") for e in drv["targets"] for p in e["parameters"]
