@@ -353,7 +353,13 @@ class Design:
             if lv.name in s.levers:
                 x = p.intensity[s.levers.index(lv.name)]
                 sched = {y: v for y, v in lv.schedule if y < s.start}
-                levers[lv.name] = {"intensity": {**sched, s.start: round(float(x), 3)}}
+                after = {y: v for y, v in lv.schedule if y > self.target.year}
+                if self.target.year < spec.time.end[0]:
+                    # The programme is priced to the target year, so it ends there: back to
+                    # the lever's own schedule (today's intensity) from the next January.
+                    after = {self.target.year + 1: float(lv.intensity(self.target.year + 1.0))}
+                    after |= {y: v for y, v in lv.schedule if y > self.target.year + 1}
+                levers[lv.name] = {"intensity": {**sched, s.start: round(float(x), 3), **after}}
         body = {
             "title": f"Designed: cheapest levers for P(hit {self.target.year}) >= {s.level:.0%}",
             "description": " ".join(self.sentence().split()),
@@ -361,8 +367,9 @@ class Design:
         }
         head = (
             "# Written by `python -m sim design=...` (sim/design.py): lever intensities from "
-            f"{s.start} found by SLSQP\n# over {s.draws} draws with common random numbers. "
-            "Edit and run it: python -m sim scenario=PATH/TO/THIS.yaml\n"
+            f"{s.start} to {self.target.year} found by SLSQP\n# over {s.draws} draws with "
+            "common random numbers, then today's again. Edit and run it: "
+            "python -m sim scenario=PATH/TO/THIS.yaml\n"
         )
         return head + yaml.safe_dump(body, sort_keys=False, allow_unicode=True, width=100)
 

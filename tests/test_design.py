@@ -10,6 +10,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+import yaml
 from scipy import stats
 
 import sim
@@ -101,6 +102,12 @@ def test_designed_scenario_runs_and_meets_the_level(tmp_path):
     assert row["p_hit"] == pytest.approx(found.raw_p_hit)
     assert row["p_hit"] >= level - 2 * np.sqrt(level * (1 - level) / 12)
     assert ds.attrs["scenario_title"].startswith("Designed")
+    # Priced to the target year, the programme ends there: today's intensity from 2028.
+    levers = yaml.safe_load(path.read_text())["levers"]
+    assert {name: sched["intensity"][2028] for name, sched in levers.items()} == {
+        "app_environment": 1.0,
+        "talent": 1.0,
+    }
 
 
 DRIVERS = DriversSpec(n=4, n_agents=300, n_resamples=10)
