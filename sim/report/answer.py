@@ -316,10 +316,14 @@ def drivers_markdown(summary: dict) -> list[str]:
         lines += [f"**The next statistic:** {nxt['sentence']}", ""]
     for box in summary.get("discovery", []):
         for kind, words in (("missed", "miss"), ("hit", "hit")):
-            if box.get(kind):
+            b = box.get(kind)
+            if b and not b["restricted"]:
                 lines.append(
-                    f"- **Futures that {words} {box['year']}** (PRIM box): {box[kind]['words']}."
+                    f"- **Futures that {words} {box['year']}:** {pct(b['density'], decimals=1)} "
+                    "of all futures do, so no range of the parameters sets them apart."
                 )
+            elif b:
+                lines.append(f"- **Futures that {words} {box['year']}** (PRIM box): {b['words']}.")
     if summary.get("discovery"):
         lines += [
             "",
