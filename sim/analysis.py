@@ -51,6 +51,7 @@ from sim.engine import backends
 from sim.sensitivity import Marginal, SobolResult, sobol
 from sim.spec import Lever, Spec, Target
 from sim.spec.analysis import DriversSpec
+from sim.stats import effective_sample_size, weighted_quantile
 from sim.streams import analysis_rng
 from sim.vocab import METRICS, TECH_COORDS
 
@@ -140,18 +141,14 @@ class Simulator:
 
 
 class WeightedMarginal:
-    """A parameter's distribution over weighted draws: its ``ppf`` interpolates the weighted
-    empirical quantiles (each draw at the middle of its weight)."""
+    """A parameter's distribution over weighted draws: its ``ppf`` is the weighted empirical
+    quantile function (:func:`sim.stats.weighted_quantile`)."""
 
     def __init__(self, x: NDArray[np.float64], w: NDArray[np.float64]) -> None:
-        keep = w > 0
-        order = np.argsort(x[keep], kind="stable")
-        self.x, w = x[keep][order], w[keep][order]
-        cw = np.cumsum(w)
-        self.mid = (cw - 0.5 * w) / cw[-1]
+        self.x, self.w = np.asarray(x, dtype=np.float64), np.asarray(w, dtype=np.float64)
 
     def ppf(self, q: NDArray[np.float64]) -> NDArray[np.float64]:
-        return np.interp(q, self.mid, self.x)
+        return weighted_quantile(self.x, np.asarray(q), weights=self.w)
 
 
 def marginals(spec: Spec, ds: xr.Dataset | None = None) -> dict[str, Marginal]:
@@ -377,7 +374,7 @@ def discover(
     wk = w[keep]
     for cases in (miss, ~miss):
         wc = wk[cases]
-        if not names or wc.sum() ** 2 / max((wc**2).sum(), 1e-300) < min_cases or cases.all():
+        if not names or effective_sample_size(wc) < min_cases or cases.all():
             boxes.append(None)
             continue
         tr = discovery.peel(x, cases, weights=w[keep])
