@@ -5,6 +5,6 @@
 >>> sim.summarize(ds)["targets"][0]["p_hit"]               # doctest: +SKIP
 """
 
-from sim.api import compare, run, summarize
+from sim.api import analyse, compare, design_programme, run, summarize
 
-__all__ = ["compare", "run", "summarize"]
+__all__ = ["analyse", "compare", "design_programme", "run", "summarize"]

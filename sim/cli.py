@@ -2,7 +2,9 @@
 
 ``python -m sim compare=REF,NAME,...`` runs several scenarios with common random numbers and
 compares each with the first; ``python -m sim -m KEY=A,B ...`` sweeps (:mod:`sim.sweep`);
-``python -m sim --list-scenarios`` names the shipped scenarios.
+``python -m sim --list-scenarios`` names the shipped scenarios. ``drivers=sobol`` adds what drives
+the odds to a run (:mod:`sim.analysis`); ``design=NAME`` (``conf/design/``) finds the cheapest
+programme that reaches a target's odds and writes it as a scenario file (:mod:`sim.design`).
 
 The whole configuration (every run of a sweep, every scenario of a comparison, the run folder, a
 Dask scheduler's address) is validated before anything is written, so a bad input prints one
@@ -29,9 +31,18 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
 from sim import calibration, comparison, console, paths, pipeline, results, runfolder, sweep
-from sim.config import compose_config, is_sweep, override_key, run_dir, sweep_jobs, to_specs
+from sim.config import (
+    compose_config,
+    is_sweep,
+    override_key,
+    run_dir,
+    sweep_jobs,
+    to_analyses,
+    to_specs,
+)
 from sim.engine import backends, storage
 from sim.spec import ConfigError, Spec, scenario_titles
+from sim.spec.analysis import DesignSpec, DriversSpec
 
 PROG = "aiplus-sim"
 
@@ -128,6 +139,19 @@ def format_comparison(comp: comparison.Comparison) -> str:
     return "\n".join(lines)
 
 
+def format_drivers(summary: dict) -> str:
+    """One line per primary target year: the parameters with the largest total-order Sobol'
+    index of the target-year share (``summary["drivers"]``)."""
+    lines = []
+    for e in summary["drivers"]["targets"]:
+        if e["output"] != "share":
+            continue
+        top = [p for p in e["parameters"] if p["total_order"] is not None][:5]
+        named = ", ".join(f"{p['parameter']} {p['total_order']:.2f}" for p in top)
+        lines.append(f"drivers of the {e['year']} share (total Sobol' index): {named}")
+    return "\n".join(lines)
+
+
 def format_calibration(summary: dict) -> str:
     """Calibration of a summary: effective sample size, status, prior against posterior odds
     and where each observation falls in the predictive distribution."""
@@ -155,7 +179,12 @@ def format_calibration(summary: dict) -> str:
     return "\n".join(lines)
 
 
-def _task(cfg: DictConfig, specs: tuple[Spec, ...]) -> None:
+def _task(
+    cfg: DictConfig,
+    specs: tuple[Spec, ...],
+    drivers: DriversSpec | None = None,
+    plan_design: DesignSpec | None = None,
+) -> None:
     """Hydra's task: run ``specs`` (validated before Hydra made the folder, so relative paths
     hold under ``hydra.job.chdir=true``) in the folder Hydra made."""
     out = Path(HydraConfig.get().runtime.output_dir)
@@ -165,11 +194,17 @@ def _task(cfg: DictConfig, specs: tuple[Spec, ...]) -> None:
         if cfg.get("compare"):
             _, comp = pipeline.run_comparison(specs, folder=out)
             print(format_comparison(comp))
+        elif plan_design is not None:
+            found, path = pipeline.run_design(specs[0], plan_design, folder=out)
+            print(found.sentence())
+            print(f"scenario file: {path.name} in the results folder (run it: scenario=PATH)")
         else:
-            _, summary = pipeline.run_one(specs[0], folder=out)
+            _, summary = pipeline.run_one(specs[0], folder=out, drivers=drivers)
             print(format_odds(summary, title=specs[0].title))
             if "calibration" in summary:
                 print(format_calibration(summary))
+            if "drivers" in summary:
+                print(format_drivers(summary))
     except ConfigError as exc:  # a scheduler that went away after the pre-flight check
         _exit(exc)
 
@@ -248,6 +283,8 @@ class _Plan:
     cfg: DictConfig
     specs: tuple[Spec, ...]
     final: Path
+    drivers: DriversSpec | None = None
+    design: DesignSpec | None = None
 
     @property
     def subfolders(self) -> tuple[str, ...]:
@@ -258,7 +295,8 @@ def _validate(overrides: list[str], final: Path | None = None) -> _Plan:
     """Compose and validate a run's whole configuration, every compared scenario included."""
     cfg = compose_config(overrides)
     specs = to_specs(cfg, overrides)  # every compared scenario included
-    return _Plan(tuple(overrides), cfg, specs, final or run_dir(cfg))
+    drivers, design = to_analyses(cfg, specs[0], overrides)
+    return _Plan(tuple(overrides), cfg, specs, final or run_dir(cfg), drivers, design)
 
 
 def _check(plan: _Plan) -> None:
@@ -279,7 +317,10 @@ def _execute(plan: _Plan) -> None:
         plan.final, overwrite=plan.specs[0].mc.overwrite, subfolders=plan.subfolders
     ) as run:
         partial = f"hydra.run.dir={_quoted(run.partial)}"  # the last override of a key wins
-        _hydra([*plan.overrides, partial], lambda cfg: _task(cfg, plan.specs))
+        _hydra(
+            [*plan.overrides, partial],
+            lambda cfg: _task(cfg, plan.specs, plan.drivers, plan.design),
+        )
         run.commit()
 
 

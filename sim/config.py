@@ -18,8 +18,18 @@ from omegaconf.errors import OmegaConfBaseException
 
 from sim import paths, runfolder
 from sim.spec import ConfigError, Spec, build_spec
+from sim.spec.analysis import DesignSpec, DriversSpec, read_design, read_drivers
 
-GROUPS = ("population", "levers", "priors", "uncertainty", "shocks", "calibration")
+GROUPS = (
+    "population",
+    "levers",
+    "priors",
+    "uncertainty",
+    "shocks",
+    "calibration",
+    "drivers",
+    "design",
+)
 
 if not OmegaConf.has_resolver("aiplus_outputs"):
     OmegaConf.register_new_resolver("aiplus_outputs", lambda: str(paths.outputs_dir()))
@@ -207,3 +217,32 @@ def sweep_jobs(overrides: Sequence[str]) -> tuple[list[list[str]], list[str]]:
 def load_spec(overrides: Sequence[str] = ()) -> Spec:
     """Compose and validate in one step."""
     return to_spec(compose_config(overrides), overrides)
+
+
+def to_analyses(
+    cfg: DictConfig, spec: Spec, overrides: Sequence[str] = ()
+) -> tuple[DriversSpec | None, DesignSpec | None]:
+    """The analyses a composed config asks for beside its run: the drivers analysis
+    (``drivers=sobol``) and the policy design (``design=NAME``), validated; None when not asked.
+
+    Raises
+    ------
+    sim.spec.ConfigError
+        On a bad value, or drivers or a design beside ``compare=``.
+    """
+    choices = OmegaConf.to_container(cfg.hydra.runtime.choices) if "hydra" in cfg else {}
+    where = sources(choices, overrides)
+
+    def plain(key: str) -> Any:
+        node = cfg.get(key)
+        return OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig) else node
+
+    drivers = read_drivers(plain("drivers"), where.get("drivers", "conf/config.yaml"))
+    if drivers is not None and cfg.get("compare"):
+        raise ConfigError("command line", "drivers", "drivers analyse one run, not compare=")
+    if cfg.get("design") is None:
+        return drivers, None
+    if cfg.get("compare"):
+        raise ConfigError("command line", "design", "a design runs one scenario, not compare=")
+    years = tuple(t.year for t in spec.targets if t.primary)
+    return drivers, read_design(plain("design"), where.get("design", "conf/config.yaml"), years)

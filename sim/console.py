@@ -32,6 +32,10 @@ main options (Hydra overrides, key=value):
   engine=abm                the Mesa agent-based engine (keep n_agents small)
   hydra.run.dir=DIR         the output folder
   report=false              no charts (never imports matplotlib)
+  drivers=sobol             also what drives the odds: Sobol' indices, PRIM boxes, the next
+                            CNNIC figure (conf/drivers/sobol.yaml; a few minutes more)
+  design=reach_2027         the cheapest lever intensities for P(hit 2027) >= 60%, written as
+                            a scenario file (conf/design/; design.level=0.5 to change the level)
 
 readings: every target is reported for each metric (population, internet_users,
   firms, firm_employment) x tech (terminal, agent, any); the primary reading
@@ -52,6 +56,8 @@ examples:
   python -m sim scenario=compute_push mc.draws=5000
   python -m sim levers=none
   python -m sim compare=baseline,compute_push,full_implementation
+  python -m sim drivers=sobol
+  python -m sim design=reach_2027 design.budget=500
   python -m sim.fit sim/data/observations.csv --series genai_users_share
 
 More: README.md (scenario files, readings, calibration, the explorer).
@@ -68,6 +74,11 @@ QUICK = {
     "calibration.moves": 1,
     "calibration.max_rounds": 8,
     "calibration.ess_min": 1,
+}
+#: The sizes it caps an analysis at, when the command asks for it (``drivers=sobol``, ``design=``).
+QUICK_ANALYSES = {
+    "drivers": {"drivers.n": 4, "drivers.n_agents": 500, "drivers.n_resamples": 20},
+    "design": {"design.draws": 4, "design.n_agents": 500, "design.max_evaluations": 6},
 }
 
 
@@ -90,7 +101,11 @@ def quick(argv: Sequence[str], environ: Mapping[str, str]) -> list[str]:
     if environ.get("AIPLUS_QUICK", "0") in ("", "0"):
         return list(argv)
     out = list(argv)
-    for key, size in QUICK.items():
+    sizes = dict(QUICK)
+    for group, caps in QUICK_ANALYSES.items():
+        if _last(argv, group) not in (None, "none", "null"):
+            sizes.update(caps)
+    for key, size in sizes.items():
         given = _last(argv, key)
         if given is None or not given.isdigit() or int(given) > size:
             out.append(f"{key}={size}")

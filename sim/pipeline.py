@@ -17,15 +17,19 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import xarray as xr
 
-from sim import calibration, comparison, posterior, results, targets
+from sim import analysis, calibration, comparison, design, posterior, results, targets
 from sim.engine import simulate, storage
 from sim.report import write_comparison_report, write_report
 from sim.spec import Spec
+from sim.spec.analysis import DesignSpec, DriversSpec
 
 
-def run_one(spec: Spec, *, folder: Path | None = None) -> tuple[xr.Dataset, dict]:
+def run_one(
+    spec: Spec, *, folder: Path | None = None, drivers: DriversSpec | None = None
+) -> tuple[xr.Dataset, dict]:
     """Simulate ``spec``, weight its draws by the observations and summarise the odds.
 
     Parameters
@@ -36,6 +40,9 @@ def run_one(spec: Spec, *, folder: Path | None = None) -> tuple[xr.Dataset, dict
         Run folder (exists). Finished chunks are kept there while the draws run (a killed run
         resumes with ``spec.mc.resume``); then ``results.nc``, ``summary.json`` and the run
         report are written and the chunks removed. None: nothing is written.
+    drivers : DriversSpec, optional
+        Also analyse what drives the odds (:func:`analyse`): ``summary`` gains ``drivers``,
+        ``discovery`` and ``next_observation``, the folder ``drivers.nc``.
 
     Returns
     -------
@@ -55,11 +62,81 @@ def run_one(spec: Spec, *, folder: Path | None = None) -> tuple[xr.Dataset, dict
         ds = calibration.calibrate(simulate(spec, folder=folder), spec.calibration)
     ds = results.with_cf(ds)
     summary = targets.summarize(ds)
+    found = None
+    if drivers is not None:
+        found, extra = analyse(spec, ds, drivers)
+        summary.update(extra)
     if folder is not None:
         _write(ds, summary, folder)
+        if found is not None:
+            found.to_dataset().to_netcdf(Path(folder) / "drivers.nc", engine="h5netcdf")
         write_report(ds, folder, charts=spec.report, summary=summary)
         storage.remove_chunks(folder)  # last: a run that fails before this can still resume
     return ds, summary
+
+
+def analyse(spec: Spec, ds: xr.Dataset, settings: DriversSpec) -> tuple[analysis.Drivers, dict]:
+    """What drives the odds of a run (:func:`sim.analysis.drivers`), its PRIM boxes and the
+    next CNNIC figure's effect on the odds; returns the analysis and the summary entries."""
+    found = analysis.drivers(spec, settings, ds)
+    primary = analysis.primary_targets(spec)
+    drv = found.to_dict()
+    extra: dict = {
+        "drivers": drv,
+        "discovery": [
+            analysis.discover(ds, t, names=_peel_on(drv, t.year)).to_dict() for t in primary
+        ],
+    }
+    obs = [o for o in spec.calibration.observations if o.series == NEXT_SERIES]
+    if obs and primary:
+        cal = spec.calibration
+        sd = float(np.hypot(obs[-1].sd * cal.sd_scale, cal.discrepancy_sd))
+        nxt = analysis.next_observation(ds, primary[0], series=NEXT_SERIES, sd=sd)
+        if nxt is not None:
+            extra["next_observation"] = nxt.to_dict()
+    return found, extra
+
+
+#: Parameters PRIM peels on: the largest total-order indices of a target's hit and share.
+N_PEEL = 5
+
+
+def _peel_on(drv: dict, year: int) -> list[str]:
+    names: list[str] = []
+    for e in drv["targets"]:
+        if e["year"] == year:
+            names += [p["parameter"] for p in analysis.top(e, N_PEEL) if p["total_order"] > 0]
+    return list(dict.fromkeys(names))
+
+
+#: The statistic whose next release :func:`analyse` prices: CNNIC's generative-AI users.
+NEXT_SERIES = "genai_users_share"
+
+
+def run_design(
+    spec: Spec, settings: DesignSpec, *, folder: Path | None = None
+) -> tuple[design.Design, Path | None]:
+    """Run ``spec`` (for its draws: the posterior when calibrated), then find the cheapest
+    lever intensities for which the target's odds reach the level (:func:`sim.design.design`).
+
+    With a folder: the run's files (``summary.json`` gains ``design`` and ``report.md`` a
+    section on it), ``design.json``, ``designed.yaml`` (a scenario file to run and edit) and,
+    with ``spec.report``, ``charts/frontier.png``. Returns the design and the
+    scenario file's path.
+    """
+    ds, summary = run_one(spec, folder=folder)
+    found = design.design(spec, settings, ds)
+    if folder is None:
+        return found, None
+    path = design.write(found, spec, Path(folder))
+    summary["design"] = found.to_dict()
+    _write(ds, summary, Path(folder))
+    write_report(ds, Path(folder), charts=spec.report, summary=summary)
+    if spec.report:
+        from sim.report.figures import save_frontier
+
+        save_frontier(found, Path(folder))
+    return found, path
 
 
 def run_comparison(

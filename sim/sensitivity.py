@@ -69,6 +69,9 @@ class SobolResult:
         Two-sided level of the intervals, in (0, 1).
     n_evaluations : int
         Model evaluations spent, ``n * (d + 2)``.
+    output_mean : ndarray, shape (s,), optional
+        Each output's mean over the design's A and B rows (a hit indicator's: the share of
+        evaluations that hit).
     """
 
     names: tuple[str, ...]
@@ -79,6 +82,7 @@ class SobolResult:
     total_order_interval: NDArray[np.float64]
     confidence: float
     n_evaluations: int
+    output_mean: NDArray[np.float64] | None = None
 
     def to_dataset(self) -> xr.Dataset:
         """The indices as a Dataset with dims ``(output, input)`` and intervals on ``bound``."""
@@ -213,6 +217,7 @@ def sobol(
         total_order_interval=np.stack([low[1], high[1]]),
         confidence=confidence,
         n_evaluations=n * (d + 2),
+        output_mean=np.hstack([f_a, f_b]).mean(axis=1),
     )
 
 

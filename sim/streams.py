@@ -20,8 +20,11 @@ POPULATION_STREAM = 2**40
 PRIOR_DESIGN_STREAM = 2**40 + 1
 #: Spawn key of the posterior sampler's stream (:mod:`sim.smc`).
 SAMPLER_STREAM = 2**40 + 2
+#: Spawn key of the drivers analysis's design and bootstrap, and the policy design's resampling
+#: (:mod:`sim.analysis`, :mod:`sim.design`).
+ANALYSIS_STREAM = 2**40 + 3
 #: Spawn key of the explorer's resampling of a calibrated run's posterior draws.
-EXPLORER_STREAM = 2**40 + 3
+EXPLORER_STREAM = 2**40 + 4
 #: Draw index of the sampler's evaluation 0 (:mod:`sim.posterior`): its simulations use draws
 #: from here on, apart from the run's own draws.
 CALIBRATION_DRAWS = 2**41
@@ -83,6 +86,11 @@ def fit_noise_rng(seed: int) -> np.random.Generator:
 def sampler_rng(seed: int) -> np.random.Generator:
     """Generator of the posterior sampler (:func:`sim.smc.sample`), apart from every draw's."""
     return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(SAMPLER_STREAM,)))
+
+
+def analysis_rng(seed: int) -> np.random.Generator:
+    """Generator of the drivers analysis and the policy design, apart from every draw's."""
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(ANALYSIS_STREAM,)))
 
 
 def explorer_rng(seed: int) -> np.random.Generator:

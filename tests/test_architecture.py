@@ -28,7 +28,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     # Engines, and what reads results.
     ("sim.engine.core", "sim.abm", "sim.abm.*", "sim.engine.storage", "sim.engine.backends",
      "sim.targets", "sim.calibration"),
-    ("sim.engine", "sim.comparison", "sim.posterior"),
+    ("sim.engine", "sim.comparison", "sim.posterior", "sim.analysis", "sim.design"),
     ("sim.report", "sim.report.*"),
     ("sim.pipeline",),
     # The edge: command line, Hydra, the Python API, user interfaces.

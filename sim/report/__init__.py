@@ -30,6 +30,8 @@ CHARTS = (
     "posterior_odds_chart",
     "predictive_chart",
     "cost_odds_chart",
+    "tornado_chart",
+    "frontier_chart",
 )
 
 __all__ = ["write_comparison_report", "write_report", *CHARTS]

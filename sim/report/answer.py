@@ -137,7 +137,9 @@ def answer_markdown(ds: xr.Dataset, summary: dict) -> list[str]:
                 f"of {label(primary['metric'], METRIC_LABELS)}, below the "
                 f"{pct(row['threshold'])} threshold."
             )
-        found = drivers(ds, row["year"], row["tech"], row["metric"])
+        found = [] if "drivers" in summary else drivers(ds, row["year"], row["tech"], row["metric"])
+        if "drivers" in summary:
+            because += _sobol_because(summary["drivers"], row["year"])
         if found:
             named = " and ".join(f"`{d.param}` (ρ = {d.rho:+.2f})" for d in found)
             because.append(f"{row['year']}: {named}")
@@ -149,7 +151,13 @@ def answer_markdown(ds: xr.Dataset, summary: dict) -> list[str]:
             change = f"  Would raise the {row['year']} odds: {' or '.join(up)}"
             lines.append(change + ", or a lever acting on it (try `compare=`).")
     lines.append("")
-    if because:
+    if "drivers" in summary and because:
+        lines.append(
+            "**Why:** the parameters with the largest total-order Sobol' index of the primary "
+            "share at the end of each target year (its share of the variance, interactions "
+            "included; see *What drives the odds*): " + "; ".join(because) + "."
+        )
+    elif because:
         lines.append(
             "**Why:** the parameters whose draws move the primary share most, by absolute rank "
             "correlation with the share at the end of each target year (Spearman's ρ across the "
@@ -161,6 +169,172 @@ def answer_markdown(ds: xr.Dataset, summary: dict) -> list[str]:
             "driver can be named; the spread comes from the agents' chance decisions only."
         )
     lines += ["", _assumptions(ds, summary), ""]
+    if "drivers" in summary:
+        lines += drivers_markdown(summary)
+    if "design" in summary:
+        lines += design_markdown(summary["design"])
+    return lines
+
+
+def design_markdown(design: dict) -> list[str]:
+    """The "Cheapest programme" section of a ``design=`` run (``summary["design"]``)."""
+    front = design["frontier"]
+    rows = [
+        f"| {p['extra_cost_yuan'] / 1e9:,.0f} | {pct(p['p_hit'], decimals=1)} | "
+        + ", ".join(
+            f"{n} {x:.2f}"
+            for n, x in zip(design["intensity"], p["intensity"], strict=True)
+            if x > 1.0 + 1e-3
+        )
+        + " |"
+        for p in front
+    ]
+    return [
+        "## The cheapest programme",
+        "",
+        design["sentence"],
+        "",
+        "The scenario file `designed.yaml` in this folder holds the schedule (run and edit it: "
+        "`python -m sim scenario=PATH/designed.yaml`); `design.json` has every number. The "
+        "cost-odds frontier of the schedules evaluated (`charts/frontier.png`):",
+        "",
+        "| extra cost, bn yuan | P(hit), smoothed | intensities above today's 1.0 |",
+        "|---|---|---|",
+        *rows,
+        "",
+    ]
+
+
+def _entry(drv: dict, year: int, output: str) -> dict | None:
+    return next((e for e in drv["targets"] if e["year"] == year and e["output"] == output), None)
+
+
+def _sobol_because(drv: dict, year: int) -> list[str]:
+    e = _entry(drv, year, "share")
+    if e is None:
+        return []
+    named = [
+        f"`{p['parameter']}` ({pct(p['total_order'])})"
+        for p in e["parameters"][:2]
+        if p["total_order"] is not None
+    ]
+    return [f"{year}: {' and '.join(named)}"] if named else []
+
+
+def _share(index: float | None) -> str:
+    """A Sobol' index as a share of the variance: sampling noise can push an estimate below 0
+    or above 1, which no share can be, so it is shown clipped to [0%, 100%]."""
+    return pct(min(max(index or 0.0, 0.0), 1.0))
+
+
+def _sobol_phrase(e: dict, what: str) -> str:
+    """``"the ceiling ... explains about X% of the variance of WHAT; no lever ... Y%"``."""
+    params = [p for p in e["parameters"] if p["total_order"] is not None]
+    if not params or max(p["total_order"] for p in params) <= 0:
+        return (
+            f"no parameter moves {what}: every simulation of the design lands on the same "
+            "side of the target"
+        )
+    first = params[0]
+    lo, hi = first["total_order_interval"]
+    second = ", then ".join(f"`{p['parameter']}` {_share(p['total_order'])}" for p in params[1:4])
+    levers = [p for p in params if p["parameter"].startswith("lever.")]
+    if not levers:
+        lever = "no lever effect is sampled"
+    elif levers[0]["total_order"] < 0.005:
+        lever = "no lever effect explains any of it"
+    else:
+        lever = (
+            f"no lever effect explains more than {pct(levers[0]['total_order'])} "
+            f"(the largest, `{levers[0]['parameter']}`)"
+        )
+    return (
+        f"`{first['parameter']}` explains about {_share(first['total_order'])} of the "
+        f"variance of {what} (total order, interval {_share(lo)} to "
+        f"{_share(hi)}; {_share(first['first_order'])} alone), then {second}; {lever}"
+    )
+
+
+def drivers_markdown(summary: dict) -> list[str]:
+    """The "What drives the odds" section: Sobol' indices in words, the PRIM boxes of the
+    missed futures, and what learning a parameter or the next statistic would do."""
+    drv = summary["drivers"]
+    lines = ["## What drives the odds", ""]
+    years = sorted({e["year"] for e in drv["targets"]})
+    for year in years:
+        share, hit = _entry(drv, year, "share"), _entry(drv, year, "p_hit")
+        if share:
+            lines.append(f"- **{year} share:** {_sobol_phrase(share, f'the {year} share')}.")
+        if hit:
+            rare = ""
+            m = hit.get("design_mean")
+            if m is not None and 0 < min(m, 1 - m) < 0.02:
+                rare = (
+                    f" Only {pct(min(m, 1 - m), decimals=1)} of the design's simulations "
+                    f"{'hit' if m < 0.5 else 'miss'}: these indices rest on a handful of them."
+                )
+            lines.append(
+                f"- **Hitting {year}:** {_sobol_phrase(hit, f'hitting the {year} target')}.{rare}"
+            )
+    if any(
+        p["parameter"].startswith("lever.") for e in drv["targets"] for p in e["parameters"]
+    ) and all(
+        (p["total_order"] or 0.0) < 0.005
+        for e in drv["targets"]
+        for p in e["parameters"]
+        if p["parameter"].startswith("lever.")
+    ):
+        lines += [
+            "",
+            "No lever effect explains any variance because at today's intensities (1.0, "
+            "inside the calibrated trend) the levers add nothing: their effect sizes matter "
+            "only to scenarios that change the intensities (see `design=`, `compare=`).",
+        ]
+    lines += [
+        "",
+        f"Method: {drv['method']}; {drv['n_evaluations']:,} simulations of "
+        f"{drv['n_agents']:,} agents ({drv['n_base']} base samples, {drv['seconds']:.0f} s); "
+        f"{pct(drv['confidence'])} bootstrap intervals. The agents' chance is common to the "
+        "design's rows, so the indices share out the parameters' part of the variance. "
+        "Chart: `charts/drivers.png`; every index in `summary.json` (`drivers`).",
+        "",
+    ]
+    voi = []
+    for year in years:
+        hit = _entry(drv, year, "p_hit")
+        params = [p for p in (hit or {}).get("parameters", []) if p["first_order"] is not None]
+        if params:
+            best = max(params, key=lambda p: p["first_order"])
+            voi.append(
+                f"for {year}, knowing `{best['parameter']}` would remove about "
+                f"{_share(best['first_order'])} of the variance of hitting the target "
+                "(its first-order index)"
+            )
+    if voi:
+        lines += ["**Which unknown matters most:** " + "; ".join(voi) + ".", ""]
+    if nxt := summary.get("next_observation"):
+        lines += [f"**The next statistic:** {nxt['sentence']}", ""]
+    for box in summary.get("discovery", []):
+        for kind, words in (("missed", "miss"), ("hit", "hit")):
+            b = box.get(kind)
+            if b and not b["restricted"]:
+                lines.append(
+                    f"- **Futures that {words} {box['year']}:** {pct(b['density'], decimals=1)} "
+                    "of all futures do, so no range of the parameters sets them apart."
+                )
+            elif b:
+                lines.append(f"- **Futures that {words} {box['year']}** (PRIM box): {b['words']}.")
+    if summary.get("discovery"):
+        lines += [
+            "",
+            "PRIM (Friedman & Fisher 1999) peels the parameter space towards the futures "
+            "named, on the five parameters with the largest total-order index of each target "
+            "year's hit and share; the box shown is the widest whose density reaches 90% (or "
+            "the densest), then pasted. "
+            "Coverage: share of those futures inside the box; density: share of the box's "
+            "futures that are of that kind.",
+            "",
+        ]
     return lines
 
 

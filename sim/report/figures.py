@@ -17,6 +17,7 @@ from matplotlib.figure import Figure
 
 from sim import results
 from sim.comparison import Comparison
+from sim.design import Design
 from sim.report import charts, summaries
 from sim.report.style import RC
 from sim.report.tiles import TILES
@@ -59,7 +60,35 @@ def save_charts(ds: xr.Dataset, folder: Path) -> list[ChartFile]:
     specs = [_odds_spec(ds), *_adoption_specs(ds), *_map_specs(ds)]
     if "calibration" in ds.attrs:
         specs[1:1] = _calibration_specs(ds)
+    if (Path(folder) / DRIVERS_FILE).exists():
+        specs[1:1] = [_drivers_spec(results.read(Path(folder) / DRIVERS_FILE))]
     return _save_all(specs, out)
+
+
+#: The drivers analysis's indices in a run folder (:meth:`sim.analysis.Drivers.to_dataset`).
+DRIVERS_FILE = "drivers.nc"
+
+
+def _drivers_spec(drivers: xr.Dataset) -> tuple:
+    """Tornado charts of the primary targets' hits and shares, one row per target year."""
+    outputs = [str(o) for o in drivers["output"].values]
+    panels = [{"output": o} for o in sorted(outputs, key=lambda o: (o[-4:], o))]
+    return (
+        "drivers.png",
+        "What drives the odds",
+        "Share of the variance of each output explained by each input (Sobol' indices): "
+        "first order, the input alone; total order, with its interactions. Bars: bootstrap "
+        "intervals. hit_YEAR is 1 when the primary share passes the target, so its variance "
+        "is P(1 - P); share_YEAR is the primary share at the end of the year. "
+        + drivers.attrs.get("method", "")
+        + ".",
+        lambda: _grid(
+            lambda ax, output: charts.tornado_chart(drivers, output=output, ax=ax),
+            panels,
+            ncols=2,
+            panel=(7.0, 4.6),
+        ),
+    )
 
 
 def _odds_spec(ds: xr.Dataset) -> tuple:
@@ -306,3 +335,19 @@ def save_comparison_charts(comp: Comparison, folder: Path) -> list[ChartFile]:
             )
         )
     return _save_all(specs, out)
+
+
+def save_frontier(design: Design, folder: Path) -> ChartFile:
+    """Draw a designed programme's cost-odds frontier into ``folder/charts/frontier.png``."""
+    out = Path(folder) / "charts"
+    out.mkdir(parents=True, exist_ok=True)
+    spec = (
+        "frontier.png",
+        "Cost against odds of the designed programme",
+        "Grey: every schedule the optimiser evaluated; line: the cost-odds frontier; star: the "
+        "chosen (or best reachable) schedule; dashed: the required odds.",
+        lambda: _grid(
+            lambda ax: charts.frontier_chart(design, ax=ax), [{}], ncols=1, panel=(7.0, 4.5)
+        ),
+    )
+    return _save_all([spec], out)[0]

@@ -29,6 +29,8 @@ TOP_KEYS = (
     "calibration",
     "report",
     "engine",
+    "drivers",
+    "design",
 )
 
 

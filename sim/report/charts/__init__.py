@@ -11,6 +11,8 @@ used when present. By subject:
 - :mod:`~sim.report.charts.maps`: provinces and sectors against the targets.
 - :mod:`~sim.report.charts.calibration`: prior against posterior, model against observations.
 - :mod:`~sim.report.charts.costs`: extra public cost against change in the odds.
+- :mod:`~sim.report.charts.drivers`: what drives the odds (Sobol' indices); a designed
+  programme's cost-odds frontier.
 
 >>> import sim
 >>> from sim.report import charts
@@ -23,6 +25,7 @@ from __future__ import annotations
 from sim.report.charts.calibration import posterior_odds_chart, predictive_chart
 from sim.report.charts.costs import cost_odds_chart
 from sim.report.charts.crossing import crossing_year_chart
+from sim.report.charts.drivers import frontier_chart, tornado_chart
 from sim.report.charts.fan import fan_chart
 from sim.report.charts.maps import province_map, sector_heatmap
 from sim.report.charts.odds import comparison_odds_chart, odds_chart
@@ -32,9 +35,11 @@ __all__ = [
     "cost_odds_chart",
     "crossing_year_chart",
     "fan_chart",
+    "frontier_chart",
     "odds_chart",
     "posterior_odds_chart",
     "predictive_chart",
     "province_map",
     "sector_heatmap",
+    "tornado_chart",
 ]
