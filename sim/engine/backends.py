@@ -147,12 +147,18 @@ def local_cluster(n_workers: int | None = None):
     Dask's nanny sets ``MALLOC_TRIM_THRESHOLD_`` in its workers; that pins glibc's mmap
     threshold, so every large temporary array of a chunk is a fresh mapping and page faults
     nearly double a chunk's time. The workers started here keep glibc's default (a variable set
-    in the environment still wins).
+    in the environment still wins), and run the core's compiled step on one thread each
+    (``NUMBA_NUM_THREADS=1``): the worker processes are the parallelism.
     """
     import dask
     from dask.distributed import LocalCluster
 
-    with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}):
+    environ = {
+        "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
+        # One compiled thread per worker process: the workers are the parallelism.
+        "distributed.nanny.pre-spawn-environ.NUMBA_NUM_THREADS": 1,
+    }
+    with dask.config.set(environ):
         return LocalCluster(
             n_workers=n_workers,
             threads_per_worker=1,
