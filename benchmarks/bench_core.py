@@ -43,10 +43,12 @@ def uniform_rate(n: int = 20_000_000, repeats: int = 5) -> float:
 _FIRST_CALL = """
 import time
 t = time.perf_counter()
+from dataclasses import replace
 import numpy as np
 from sim.config import load_spec
 from sim.engine import context, core, parameter_sets
-spec = load_spec(["mc.draws=1", "population.n_agents=200", "time.end=2025-02"])
+spec = load_spec(["mc.draws=1", "population.n_agents=200"])
+spec = replace(spec, time=replace(spec.time, end=(2025, 2)))
 ctx = context(spec)
 ready = time.perf_counter()
 core.simulate_chunk(spec, ctx.pop, parameter_sets(spec), np.arange(1), lay=ctx.lay)
