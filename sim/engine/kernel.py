@@ -17,6 +17,10 @@ Compiled code is cached on disk (``cache=True``): a run pays compilation once pe
 
 from __future__ import annotations
 
+import hashlib
+import inspect
+from pathlib import Path
+
 import numba
 import numpy as np
 from numba import prange
@@ -118,5 +122,36 @@ def month(
             n[2, d] = n[0, d] + n[1, d] - n[3, d]
             n[7, d] = n[5, d] + n[6, d] - n[8, d]
 
+
+def _refresh_cache() -> None:
+    """Drop the compiled step from numba's on-disk cache when a rule it compiles in has changed.
+
+    numba keys its cache on this file alone, so an edit to :func:`sim.rules.in_market` (say)
+    would otherwise leave the old rule compiled in. A digest of the rules' source is kept beside
+    the cache; when it differs, the cache is flushed and the step compiled again on first use.
+    """
+    rules_in = (
+        rules.in_market,
+        rules.has_adopted,
+        rules.accumulate_hazard,
+        rules.complement_multiplier,
+        agent_hazard,
+    )
+    digest = hashlib.sha256("".join(inspect.getsource(f) for f in rules_in).encode()).hexdigest()
+    stamp = Path(month._cache.cache_path) / "kernel.month.rules.sha256"
+    try:
+        if stamp.read_text() == digest:
+            return
+    except OSError:
+        pass
+    month._cache.flush()
+    try:
+        stamp.parent.mkdir(parents=True, exist_ok=True)
+        stamp.write_text(digest)
+    except OSError:  # a read-only cache: numba then compiles in memory only
+        pass
+
+
+_refresh_cache()
 
 __all__ = ["N_COUNTS", "month"]
