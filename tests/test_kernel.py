@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from sim.config import load_spec
-from sim.engine import context, core, parameter_sets
+from sim.engine import context, core, kernel, parameter_sets
 
 import reference_core
 from helpers import SMALL
@@ -76,16 +76,37 @@ np.save(sys.argv[1], simulate(load_spec(sys.argv[2:]))["share"].values)
 """
 
 
+@pytest.mark.slow
 def test_results_are_bit_identical_whatever_the_number_of_threads(tmp_path):
     """Cells run in parallel, each on one thread with its draws in fixed order: one thread and
     three give the same bits (each run in its own process, as NUMBA_NUM_THREADS is read at
-    start)."""
+    start), on a chunk large enough for the parallel step."""
+    over = ["mc.draws=26", "mc.chunk=26", "population.n_agents=40000"]
+    assert 26 * 40_000 >= kernel.PARALLEL_MIN
     out = []
     for threads in (1, 3):
         path = tmp_path / f"{threads}.npy"
         env = {**os.environ, "NUMBA_NUM_THREADS": str(threads), "PYTHONPATH": str(ROOT)}
-        subprocess.run(
-            [sys.executable, "-c", _RUN, str(path), *SMALL, *NETWORK], check=True, env=env
-        )
+        subprocess.run([sys.executable, "-c", _RUN, str(path), *SMALL, *over], check=True, env=env)
         out.append(np.load(path))
     np.testing.assert_array_equal(out[0], out[1])
+
+
+def test_serial_and_parallel_steps_give_the_same_bits():
+    """The chunk's size picks the compiled step (:func:`sim.engine.kernel.month_for`); both
+    compile the same function, so a month advanced by either is the same."""
+    rng = np.random.default_rng(7)
+    n_c, n_a, n_d = 50, 400, 8
+    start = np.linspace(0, n_a, n_c + 1).astype(np.intp)
+    cells = rng.random((4, 2, n_c, n_d), dtype=np.float32)
+    shares = rng.random((2, n_c, n_d), dtype=np.float32)
+    agents = rng.random((3, 2, n_a, n_d), dtype=np.float32)
+    out = []
+    for month in (kernel.month, kernel.month_serial):
+        cum = agents[2].copy()
+        counts = np.empty((n_c, kernel.N_COUNTS, n_d), dtype=np.int32)
+        month(cells[0], False, cells[1, 0, 0], cells[2], cells[3], shares[0], shares[1], start,
+              agents[0], agents[1], agents[0, 0], 1 / 12, cum, counts)  # fmt: skip
+        out.append((cum, counts))
+    np.testing.assert_array_equal(out[0][0], out[1][0])
+    np.testing.assert_array_equal(out[0][1], out[1][1])

@@ -151,13 +151,14 @@ def simulate_chunk(
     reach0 = {tech: f0 * on + (1.0 - f0) * off for tech, (_, on, off) in ceil0.items()}
     cum = _start_hazard(spec, cp, reach0, latent, threshold)
 
+    month = kernel.month_for(n_a, n_d)
     recorder = Recorder(spec, pop, lay, n_d)
     counts = np.empty((n_c, kernel.N_COUNTS, n_d), dtype=np.int32)
     online_next = _f32(f0, cells)
     # The starting state, counted by a month of zero length.
     nothing = np.zeros((2, *cells), dtype=np.float32)
-    kernel.month(nothing, False, strength, nothing, nothing, online_next, online_next, start,
-                 latent, threshold, online_rank, 0.0, cum, counts)  # fmt: skip
+    month(nothing, False, strength, nothing, nothing, online_next, online_next, start,
+          latent, threshold, online_rank, 0.0, cum, counts)  # fmt: skip
     recorder.tally(0, counts)
     resp_prev, shock_prev = None, None
     for step in range(spec.time.n_steps):
@@ -186,7 +187,7 @@ def simulate_chunk(
         reach_online, reach_offline = (
             np.stack([_f32(ceilings[tech][j], cells) for tech in TECHS]) for j in (1, 2)
         )
-        kernel.month(
+        month(
             hazard,
             network is not None,
             strength,
