@@ -45,9 +45,10 @@ test: lint browser
 bench: $(STAMP)
 	$(PY) benchmarks/run.py $(ARGS)
 
-# The explorer on http://localhost:8765 (solara's own flags may follow in ARGS).
+# The explorer on http://localhost:8765 (solara's own flags may follow in ARGS; RUN=FOLDER: a
+# calibrated run whose posterior the sliders and the band start from).
 explore: $(STAMP)
-	SOLARA_TELEMETRY_MIXPANEL_ENABLE=False $(VENV)/bin/solara run sim/ui/explorer.py --port 8765 \
+	SOLARA_TELEMETRY_MIXPANEL_ENABLE=False AIPLUS_EXPLORE_RUN=$(RUN) $(VENV)/bin/solara run sim/ui/explorer.py --port 8765 \
 	  --no-check-version $(ARGS)
 
 # Debian's chromium and chromium-driver, installed when missing (needs root and apt-get).

@@ -295,6 +295,18 @@ def smc_record(
     return _with_weights(ds, info, weight=weight, prior_weight=prior_weight)
 
 
+def describe_sampler(sampler: dict) -> str:
+    """One sentence on a sequential Monte Carlo run (:func:`smc_record`'s ``sampler``): rounds,
+    acceptance, simulations (per effective draw), population and seconds."""
+    acc = sampler["acceptance"]
+    return (
+        f"sampler: {sampler['rounds']} rounds, acceptance "
+        f"{'-' if acc is None else f'{acc:.2f}'}, {sampler['simulations']:,} simulations "
+        f"({sampler['simulations_per_effective_draw']:.1f} per effective draw) on "
+        f"{sampler['n_agents']:,} agents, {sampler['seconds']:.0f} s"
+    )
+
+
 def _refusal(checks: Sequence[dict], ess: float, n: int, ess_min: float) -> str:
     """Why the posterior odds are not reported, and what would help."""
     head = "posterior odds not reported: "

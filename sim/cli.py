@@ -28,7 +28,7 @@ import yaml
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
-from sim import comparison, console, paths, pipeline, results, runfolder, sweep
+from sim import calibration, comparison, console, paths, pipeline, results, runfolder, sweep
 from sim.config import compose_config, is_sweep, override_key, run_dir, sweep_jobs, to_specs
 from sim.engine import backends, storage
 from sim.spec import ConfigError, Spec, scenario_titles
@@ -139,12 +139,7 @@ def format_calibration(summary: dict) -> str:
         cal["message"] if ok else f"{cal['message']}. The odds above are PRIOR odds.",
     ]
     if "sampler" in cal:
-        smc = cal["sampler"]
-        lines.append(
-            f"sampler: {smc['rounds']} rounds, acceptance {smc['acceptance']:.2f}, "
-            f"{smc['simulations']:,} simulations ({smc['simulations_per_effective_draw']:.1f} per "
-            f"effective draw) on {smc['n_agents']:,} agents, {smc['seconds']:.0f} s"
-        )
+        lines.append(calibration.describe_sampler(cal["sampler"]))
     if ok:
         lines.append(f"{'target':<34} {'prior':>6}  {'posterior':>9}")
         for t in summary["targets"]:

@@ -24,10 +24,11 @@ main options (Hydra overrides, key=value):
   compare=REF,A,B           paired comparison of scenarios against REF
   mc.draws=N                Monte Carlo draws (1000); mc.seed=N (20250826)
   population.n_agents=N     agents per draw (40000)
-  levers=none               withdraw every support lever (default current_policy)
+  levers=none               support withdrawn from 2026 (default current_policy: today's levers,
+                            inside the calibrated trend)
   uncertainty=none          every parameter at its central value (one draw)
-  shocks=none|stochastic    no shock at all | random shocks (default observed)
-  calibration=observed      weight the draws by observed adoption
+  shocks=none|stochastic    no random shock (default) | random shocks at their prior rates
+  calibration=none          prior odds (default observed: posterior odds by sequential Monte Carlo)
   engine=abm                the Mesa agent-based engine (keep n_agents small)
   hydra.run.dir=DIR         the output folder
   report=false              no charts (never imports matplotlib)

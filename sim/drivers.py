@@ -38,20 +38,25 @@ def lever_responses(spec: Spec, lay: Layout, t: float) -> NDArray[np.float64]:
     """Response of each lever in each cell at decimal year ``t``, shape (n_levers, n_cells).
 
     A cell's intensity is the lever's own (where its scope holds) plus that of every programme on
-    the lever covering the cell; the diminishing-returns response applies to the sum.
+    the lever covering the cell; the diminishing-returns response applies to the sum. Before the
+    first year of a lever's schedule its intensity is today's, 1.0 everywhere (the calibrated trend
+    embodies current policy; :meth:`CellParams.levered` measures effects from it).
     """
     out = np.empty(lay.scope.shape)
     for li, lv in enumerate(spec.levers):
         tl = t - lv.lag
+        today = bool(lv.schedule) and tl < lv.schedule[0][0]
+        own = 1.0 if today else lv.intensity(tl)
+        scope = np.ones_like(lay.scope[li]) if today else lay.scope[li]
         progs = [j for j, pr in enumerate(spec.programmes) if pr.lever == lv.name]
         if progs:
-            x = lv.intensity(tl) * lay.scope[li]
+            x = own * scope
             for j in progs:
                 x = x + spec.programmes[j].intensity(tl) * lay.programme_scope[j]
             out[li] = rules.lever_response(x, spec.lever_curvature)
         else:
             # One intensity wherever the lever acts: its scalar response, masked by the scope.
-            out[li] = rules.lever_response(lv.intensity(tl), spec.lever_curvature) * lay.scope[li]
+            out[li] = rules.lever_response(own, spec.lever_curvature) * scope
     return out
 
 
@@ -201,13 +206,17 @@ class CellParams:
         (n_channels, n_cells, n_draws), under lever responses ``resp`` (n_levers, n_cells)."""
         cache, effect = self._cache, self.effect
         if "resp" not in cache or not np.array_equal(cache["resp"], resp):
-            eff = np.zeros((len(CHANNELS), self.pop.n_cells, self.n_draws))
-            for li in np.flatnonzero(resp.any(axis=1)):
-                eff += effect[li][:, None, :] * resp[li][None, :, None]
             i_c = self._i_compute
             compute = effect[i_c][:, None, :] * resp[i_c][None, :, None]
-            cache.update(resp=resp, eff=eff, compute=compute)
+            cache.update(resp=resp, eff=self._summed(resp), compute=compute)
         return cache["eff"], cache["compute"]
+
+    def _summed(self, resp: NDArray) -> NDArray[np.float64]:
+        """Lever effects summed over levers, (n_channels, n_cells, n_draws), under ``resp``."""
+        eff = np.zeros((len(CHANNELS), resp.shape[1], self.n_draws))
+        for li in np.flatnonzero(resp.any(axis=1)):
+            eff += self.effect[li][:, None, :] * resp[li][None, :, None]
+        return eff
 
     def levered(
         self, resp: NDArray, shock: shocks.ShockState | None = None
@@ -215,6 +224,11 @@ class CellParams:
         """(p, q, m) per technology, each (n_cells, n_draws), under lever responses ``resp``
         (n_levers, n_cells) and the multipliers of the shocks in force."""
         eff, compute = self.lever_effects(resp)
+        # Today's summed effects, every lever at response 1, (n_channels, 1, n_draws): summed in
+        # the same order as ``eff``, so levers at today's intensities leave p, q, m exactly as is.
+        if "today" not in self._cache:
+            self._cache["today"] = self._summed(np.ones((len(self.spec.levers), 1)))
+        today = self._cache["today"]
         if shock is not None:
             # A compute supply shock cuts the compute lever's effects (by nothing, exactly, in
             # draws without one).
@@ -223,10 +237,13 @@ class CellParams:
         for tech in TECHS:
             # Firms have their own diffusion parameters; people's ceiling m is a share of the
             # whole population (see :meth:`ceilings` for who can reach it).
+            # The parameters are today's: they embody current policy (response 1 everywhere), so
+            # the levers act by their deviation from it.
             base = {k: self.by_kind(tech, k) for k in ("p", "q", "m")}
-            p = rules.scale_rate(base["p"] * self.p_fac, eff[CHANNELS.index(f"{tech}.p")])
-            q = rules.scale_rate(base["q"], eff[CHANNELS.index(f"{tech}.q")])
-            m = rules.raise_ceiling(base["m"], eff[CHANNELS.index(f"{tech}.ceiling")])
+            i_p, i_q, i_m = (CHANNELS.index(f"{tech}.{c}") for c in ("p", "q", "ceiling"))
+            p = rules.scale_rate(base["p"] * self.p_fac, eff[i_p], today[i_p])
+            q = rules.scale_rate(base["q"], eff[i_q], today[i_q])
+            m = rules.raise_ceiling(base["m"], eff[i_m], today[i_m])
             if shock is not None and tech == "agent":
                 p, q = p * shock.agent_p, q * shock.agent_q
             out[tech] = (p, q, m)

@@ -3,8 +3,8 @@
 :func:`sample_posterior` runs the tempered sampler of :mod:`sim.smc` on the model itself. A
 particle is a point ``z`` of the standard-normal latent space, one coordinate per sampled
 parameter; its parameters are ``theta_j = ppf_j(Phi(z_j))`` (:meth:`sim.spec.Prior.ppf`), so the
-priors are exactly those of ``conf/priors``. A batch of particles is simulated by the vectorised core
-in one call per chunk, each evaluation with its own draw index
+priors are exactly those of ``conf/priors``. A batch of particles is simulated by the vectorised
+core in one call per chunk, each evaluation with its own draw index
 (:data:`sim.streams.CALIBRATION_DRAWS` plus the sampler's evaluation number), so streams stay
 one per draw and decision and a run is reproducible. The log-likelihood is that of
 :mod:`sim.calibration` (observations, their sd and the model discrepancy).

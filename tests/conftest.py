@@ -17,11 +17,11 @@ def small_spec() -> Spec:
 
 @pytest.fixture(scope="session")
 def bass_overrides() -> list[str]:
-    """Single market, levers and complementarity off, fixed Bass parameters."""
+    """Single market, levers at today's intensity (no deviation from the trend), complementarity
+    off, fixed Bass parameters."""
     return [
         "population=single_market",
         "shocks=none",
-        "levers=none",
         "rules.complementarity=false",
         "rules.p=0.03",
         "rules.q=0.38",

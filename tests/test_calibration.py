@@ -174,7 +174,6 @@ BASS = [
     "population=single_market",
     "shocks=none",
     "population.n_agents=3000",
-    "levers=none",
     "rules.complementarity=false",
     "time.end=2028-12",
     "targets=[{year: 2028, threshold: 0.7, metric: firms, tech: agent}]",

@@ -4,9 +4,12 @@ that the page shows them."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
+import xarray as xr
 from matplotlib.collections import PolyCollection
 from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
@@ -62,3 +65,43 @@ def test_explorer_map_is_the_reports_tile_map(model):
     assert set(tiles) == set(TILES)
     for prov, (row, col) in TILES.items():
         assert tiles[prov].get_xy() == (col, -row)
+
+
+def _posterior_run(folder, weight, **attrs):
+    """A results file whose draws differ only in ``agent.q`` (0.1 ... 0.5), with ``weight``."""
+    spec = explorer.base_spec()
+    values = np.tile([p.central for p in spec.priors], (len(weight), 1))
+    j = spec.param_names.index("agent.q")
+    values[:, j] = np.linspace(0.1, 0.5, len(weight))
+    ds = xr.Dataset(
+        {"param_value": (("draw", "param"), values), "weight": ("draw", np.asarray(weight, float))},
+        coords={"param": list(spec.param_names)},
+        attrs=attrs,
+    )
+    ds.to_netcdf(folder / "results.nc", engine="h5netcdf")
+    return j
+
+
+def test_a_calibrated_runs_posterior_sets_the_sliders_and_the_band(tmp_path, monkeypatch):
+    # All the posterior weight on the draw with agent.q = 0.4: the slider starts there and every
+    # posterior draw the band uses has it.
+    j = _posterior_run(tmp_path, [0, 0, 0, 1, 0], calibration=json.dumps({"status": "ok"}))
+    monkeypatch.setenv("AIPLUS_EXPLORE_RUN", str(tmp_path))
+    explorer.posterior.cache_clear()
+    try:
+        start = {s.label: s.value for s in explorer.sliders()}
+        assert start["agent.q"] == pytest.approx(0.4)
+        assert np.all(explorer.posterior()[:, j] == pytest.approx(0.4))
+    finally:
+        explorer.posterior.cache_clear()
+
+
+def test_a_run_without_a_posterior_is_refused_by_name(tmp_path, monkeypatch):
+    _posterior_run(tmp_path, [1, 1, 1, 1, 1])
+    monkeypatch.setenv("AIPLUS_EXPLORE_RUN", str(tmp_path))
+    explorer.posterior.cache_clear()
+    try:
+        with pytest.raises(ValueError, match=r"AIPLUS_EXPLORE_RUN: .* no calibrated run"):
+            explorer.posterior()
+    finally:
+        explorer.posterior.cache_clear()

@@ -140,7 +140,7 @@ def test_posterior_odds_chart_says_so_when_the_calibration_refused(refused):
 
 def test_calibration_charts_need_a_calibrated_run(base):
     for chart in (charts.posterior_odds_chart, charts.predictive_chart):
-        with pytest.raises(ValueError, match="calibration=importance"):
+        with pytest.raises(ValueError, match="not calibrated"):
             chart(base, ax=new_ax())
 
 

@@ -119,3 +119,17 @@ def test_logit_subsidy_rule_rises_with_the_subsidy_up_to_a_bound():
 def test_rule_parameters_are_the_rules_keyword_only_arguments():
     assert rules.rule_parameters("bass") == ()
     assert set(rules.rule_parameters("logit_subsidy")) == {"cost", "scale", "subsidy"}
+
+
+def test_levers_at_todays_effect_leave_the_calibrated_parameters_exactly():
+    """The calibrated p, q and m embody today's levers: the same summed effect changes nothing
+    (bit for bit); a smaller one (support withdrawn) lowers them, a larger one raises them."""
+    today = np.array([0.3])
+    assert rules.scale_rate(0.02, today, today)[0] == 0.02
+    assert rules.raise_ceiling(0.37, today, today)[0] == 0.37
+    assert rules.scale_rate(0.02, 0.0, today)[0] == pytest.approx(0.02 / 1.3)
+    assert rules.scale_rate(0.02, 0.6, today)[0] > 0.02
+    # Withdrawn: the gap to 1 widens by exp(effect), the ceiling stays at least 0.
+    assert rules.raise_ceiling(0.37, 0.0, today)[0] == pytest.approx(1 - 0.63 * np.exp(0.3))
+    assert rules.raise_ceiling(0.1, 0.0, np.array([5.0]))[0] == 0.0
+    assert 0.37 < rules.raise_ceiling(0.37, 0.6, today)[0] < 1.0

@@ -162,13 +162,15 @@ def test_a_scheduled_breakthrough_raises_agent_use_in_every_draw(tmp_path):
 def test_a_compute_shock_acts_only_through_the_compute_lever(tmp_path):
     body = 'shocks:\n  compute_supply: {at: ["2025-06"], cut: 1.0, duration: 3.0}\n'
     shocked = _scenario(tmp_path, body)
-    # Without levers the shock has nothing to cut.
-    none = [*NONE, "levers=none"]
+    # With every lever withdrawn from the start (an empty schedule: intensity 0 throughout) the
+    # shock has nothing to cut.
+    spec = load_spec([*NONE, shocked])
+    withdrawn = tuple(replace(lv, schedule=()) for lv in spec.levers)
     xr.testing.assert_identical(
-        simulate(load_spec([*none, shocked]))["share"], simulate(load_spec(none))["share"]
+        simulate(replace(spec, levers=withdrawn))["share"],
+        simulate(replace(spec, levers=withdrawn, shocks=()))["share"],
     )
     # With the compute lever alone, cutting it lowers adoption in every draw.
-    spec = load_spec([*NONE, shocked])
     only_compute = tuple(
         lv if lv.name == "compute" else replace(lv, schedule=()) for lv in spec.levers
     )

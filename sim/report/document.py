@@ -12,7 +12,7 @@ from pathlib import Path
 
 import xarray as xr
 
-from sim import data, results, targets
+from sim import calibration, data, results, targets
 from sim.report import summaries
 from sim.report.answer import answer_markdown
 from sim.report.html import to_html
@@ -154,10 +154,15 @@ def calibration_markdown(ds: xr.Dataset) -> list[str]:
     ok = record["status"] == "ok"
     message = record["message"][:1].upper() + record["message"][1:]
     until = f", using observations up to {record['until']} (later ones held out)"
+    how = (
+        f"Method: sequential Monte Carlo ({record['sampler']['particles']:,} particles), "
+        if "sampler" in record
+        else f"Method: {record['method']} weights, "
+    )
     lines = [
         "## Calibration to observed adoption",
         "",
-        f"Method: {record['method']} weights from {record['n_used']} observations in "
+        f"{how}from {record['n_used']} observations in "
         f"`{record['observations_file']}` ({record['likelihood']} likelihood, model discrepancy "
         f"{record['discrepancy_sd']:g}{until if record['until'] else ''}). Effective sample size "
         f"**{record['ess']:,.1f}** of {record['n_draws']:,} draws (reported from "
@@ -170,6 +175,9 @@ def calibration_markdown(ds: xr.Dataset) -> list[str]:
         ),
         "",
     ]
+    if "sampler" in record:
+        sentence = calibration.describe_sampler(record["sampler"])
+        lines += [sentence[:1].upper() + sentence[1:] + ".", ""]
     if ok:
         lines += [*_prior_posterior_table(ds), ""]
     return lines + _checks_markdown(record) + _not_used_markdown(record)
@@ -246,7 +254,11 @@ def _prior_row(p: dict) -> list[str]:
         dist = f"triangular, {p['low']:g} to {p['high']:g}, mode {p['mode']:g}"
     else:
         dist = f"{p['dist']}, {p['low']:g} to {p['high']:g}"
-    return [f"`{p['name']}`", dist, f"{p['central']:g}", p["reason"]]
+    reason = p["reason"]
+    if p["name"].startswith("lever.") and reason.startswith("assumption"):
+        # No evidence measures a lever's effect: say so where the reader looks.
+        reason = "**illustrative assumption**" + reason[len("assumption") :]
+    return [f"`{p['name']}`", dist, f"{p['central']:g}", reason]
 
 
 def _lever_row(lv: dict) -> list[str]:
@@ -271,9 +283,11 @@ def assumptions_markdown(ds: xr.Dataset) -> list[str]:
         "",
         "### Support levers",
         "",
-        "Intensity 1.0 is current policy; it holds from the year listed until the next one. "
-        "Each lever acts, after its lag, on the channels listed, by the effect priors "
-        "`lever.NAME.CHANNEL` above.",
+        "Intensity 1.0 is current policy, which the calibrated trend already embodies: it adds "
+        "nothing. An intensity holds from the year listed until the next one (today's 1.0 before "
+        "the first); each lever acts, after its lag, on the channels listed, by its deviation "
+        "from 1.0 and the effect priors `lever.NAME.CHANNEL` above (0 takes today's effect "
+        "out: support withdrawn).",
         "",
         *table(
             ["lever", "intensity from year", "lag (years)", "acts on"],

@@ -20,14 +20,24 @@ def lever_response(intensity: ArrayLike, curvature: float) -> NDArray[np.floatin
     return -np.expm1(-curvature * np.asarray(intensity, dtype=np.float64)) / -np.expm1(-curvature)
 
 
-def scale_rate(base: ArrayLike, effect: ArrayLike) -> NDArray[np.floating]:
-    """A rate (``p`` or ``q``) raised by a summed lever effect: ``base * (1 + effect)``."""
-    return np.multiply(base, 1.0 + np.asarray(effect))
+def scale_rate(base: ArrayLike, effect: ArrayLike, today: ArrayLike = 0.0) -> NDArray[np.floating]:
+    """A rate (``p`` or ``q``) under a summed lever effect: ``base (1 + effect) / (1 + today)``.
 
-
-def raise_ceiling(ceiling: ArrayLike, effect: ArrayLike) -> NDArray[np.floating]:
-    """A ceiling raised towards 1 by a summed lever effect: ``1 - (1 - m) exp(-effect)``.
-
-    Stays in [m, 1] for any effect >= 0.
+    ``today`` is the summed effect that ``base`` already embodies (today's levers, inside the
+    calibrated trend): levers at today's intensities leave the rate exactly as it is, weaker ones
+    lower it, stronger ones raise it.
     """
-    return 1.0 - (1.0 - np.asarray(ceiling)) * np.exp(-np.asarray(effect))
+    return np.multiply(base, (1.0 + np.asarray(effect)) / (1.0 + np.asarray(today)))
+
+
+def raise_ceiling(
+    ceiling: ArrayLike, effect: ArrayLike, today: ArrayLike = 0.0
+) -> NDArray[np.floating]:
+    """A ceiling under a summed lever effect: the gap to 1 times ``exp(-(effect - today))``.
+
+    ``today`` is the effect the ceiling already embodies: the same effect leaves it exactly as it
+    is; a larger one moves it towards 1 (within [m, 1]); a smaller one widens the gap, the ceiling
+    staying at least 0.
+    """
+    m, dev = np.asarray(ceiling), np.asarray(effect) - np.asarray(today)
+    return np.where(dev == 0.0, m, np.clip(1.0 - (1.0 - m) * np.exp(-dev), 0.0, 1.0))

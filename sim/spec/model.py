@@ -298,15 +298,20 @@ OVERRIDE_LABELS: dict[str, str] = {
     "shocks=stochastic": "random shocks on",
     "population=single_market": "single market",
     "calibration=observed": "calibrated to observations",
+    "calibration=none": "prior odds, not calibrated",
     "engine=abm": "agent-based engine",
 }
 #: What each of those overrides does, for the run's description.
 OVERRIDE_NOTES: dict[str, str] = {
-    "levers=none": "`levers=none`: every support lever is at zero intensity in every year (only "
-    "a scenario's own lever schedules and programmes remain), so no current support is assumed.",
+    "levers=none": "`levers=none`: support withdrawn, a counterfactual: every support lever falls "
+    "from today's intensity (1.0, which the calibrated trend embodies) to 0 from 2026, so today's "
+    "lever effects fade out after each lever's lag (a scenario's own programmes remain).",
     "uncertainty=none": "`uncertainty=none`: every uncertain parameter is fixed at its central "
     "value; draws differ only by the agents' chance decisions.",
-    "shocks=none": "`shocks=none`: no shock at all, not even the observed early-2025 surge.",
+    "shocks=none": "`shocks=none`: no random shock (the early-2025 surge is a fitted change of "
+    "the agents' innovation rate, not a shock, and stays).",
+    "calibration=none": "`calibration=none`: prior odds: the draws are not conditioned on the "
+    "observations.",
     "shocks=stochastic": "`shocks=stochastic`: random shocks at their prior rates.",
     "population=single_market": "`population=single_market`: identical agents in one market "
     "(the plain Bass check), not China's provinces and sectors.",

@@ -7,18 +7,26 @@ national one with ``N_AGENTS`` agents, so a month takes a fraction of a second. 
 ``N_ENSEMBLE`` draws of the vectorised core with the same slider values (the other priors drawn at
 random) show the band of outcomes and the share of draws that meet each target.
 
+Calibrated: ``make explore RUN=outputs/DATE/TIME`` (environment variable ``AIPLUS_EXPLORE_RUN``)
+names a calibrated run's folder; the priors' sliders then start at its posterior medians and the
+band's other parameters are its posterior draws (resampled by weight), so the explorer shows the
+calibrated model.
+
 This module is an edge of the package, like the command line: it composes the configuration and
 draws charts; the model it drives is :class:`sim.abm.AdoptionModel`, unchanged.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, replace
 from functools import cache
+from pathlib import Path
 
 import matplotlib as mpl
 import numpy as np
 import solara
+import xarray as xr
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from mesa.visualization.solara_viz import ModelController
@@ -45,6 +53,7 @@ from sim.report.style import (
     year_axis,
 )
 from sim.spec import LEVERS, METRICS, TECH_COORDS, Spec
+from sim.stats import weighted_quantile
 
 N_AGENTS = 2000
 TITLE = "aiplus-sim explorer: AI terminals and agents in China"
@@ -69,6 +78,46 @@ N_ENSEMBLE = 16
 def base_spec() -> Spec:
     """The explorer's configuration: one draw at the priors' central values."""
     return load_spec(["uncertainty=none", "mc.draws=1", f"population.n_agents={N_AGENTS}"])
+
+
+@cache
+def posterior() -> NDArray[np.float64] | None:
+    """Posterior draws of the calibrated run named by ``AIPLUS_EXPLORE_RUN``, (n, n_params) in
+    ``base_spec().param_names`` order, resampled by weight from the run's ``results.nc``; None
+    without the variable.
+
+    Raises
+    ------
+    ValueError
+        If the folder holds no calibrated run with reported posterior odds, or its parameters are
+        not this configuration's.
+    """
+    run = os.environ.get("AIPLUS_EXPLORE_RUN")
+    if not run:
+        return None
+    path = Path(run) / "results.nc"
+    if not path.is_file():
+        raise ValueError(f"AIPLUS_EXPLORE_RUN: {path} does not exist")
+    with xr.open_dataset(path, engine="h5netcdf") as ds:
+        info, weights = results.calibration_of(ds), results.weights_of(ds)
+        if info is None or info["status"] != "ok" or weights is None:
+            raise ValueError(f"AIPLUS_EXPLORE_RUN: {run} holds no calibrated run (status ok)")
+        names = results.param_names(ds)
+        values = ds["param_value"].values.astype(np.float64)
+    spec = base_spec()
+    if names != spec.param_names:
+        raise ValueError(f"AIPLUS_EXPLORE_RUN: {run}'s parameters are not the default config's")
+    rng = np.random.default_rng(np.random.SeedSequence(spec.mc.seed, spawn_key=(7,)))
+    return values[rng.choice(len(weights), size=1000, p=weights / weights.sum())]
+
+
+def start_value(name: str) -> float:
+    """A prior's starting value: its posterior median with a calibrated run, else its central."""
+    spec, post = base_spec(), posterior()
+    j = spec.param_names.index(name)
+    if post is None:
+        return float(spec.priors[j].central)
+    return float(weighted_quantile(post[:, j], [0.5])[0])
 
 
 @cache
@@ -120,7 +169,8 @@ class Explorer(AdoptionModel):
         spec = replace(spec, levers=levers)
         values = np.array([p.central for p in spec.priors])
         for j, name in enumerate(spec.param_names):
-            values[j] = settings.get(_kwarg(name), values[j])
+            default = start_value(name) if name in PRIORS else values[j]
+            values[j] = settings.get(_kwarg(name), default)
         pop, lay = _population()
         super().__init__(spec, pop, values, lay=lay, rng=rng)
         self.settings = {name: float(v) for name, v in zip(spec.param_names, values, strict=True)}
@@ -145,23 +195,29 @@ class SliderSpec:
 
 def sliders() -> tuple[SliderSpec, ...]:
     """A slider per lever (intensity from 2025, 1 = current policy) and per prior in ``PRIORS``
-    (its prior's range, starting at the central value)."""
+    (its prior's range, starting at the central value, or the posterior median of the calibrated
+    run in ``AIPLUS_EXPLORE_RUN``)."""
     out = [SliderSpec(n, f"{n.replace('_', ' ')} lever", 1.0, 0.0, 3.0, 0.1) for n in LEVERS]
     by_name = {p.name: p for p in base_spec().priors}
     for name in PRIORS:
         p = by_name[name]
         step = float(f"{(p.high - p.low) / 20:.2g}")
-        out.append(SliderSpec(_kwarg(name), name, round(p.central, 4), p.low, p.high, step))
+        start = round(start_value(name), 4)
+        out.append(SliderSpec(_kwarg(name), name, start, p.low, p.high, step))
     return tuple(out)
 
 
 @cache
 def _ensemble(settings: tuple[tuple[str, float], ...]) -> NDArray[np.float32]:
     """National share of ``N_ENSEMBLE`` draws, shape (n_draws, n_times, 3, n_metrics): the
-    vectorised core with the sliders' levers and priors, every other prior drawn at random."""
+    vectorised core with the sliders' levers and priors, every other parameter drawn at random:
+    from the prior, or from the posterior of the calibrated run in ``AIPLUS_EXPLORE_RUN``."""
     model = Explorer(**dict(settings))
-    spec, pop = model.spec, model.pop
-    values = priors.sample(spec.priors, N_ENSEMBLE, seed=spec.mc.seed, method=spec.mc.method)
+    spec, pop, post = model.spec, model.pop, posterior()
+    if post is None:
+        values = priors.sample(spec.priors, N_ENSEMBLE, seed=spec.mc.seed, method=spec.mc.method)
+    else:
+        values = post[:N_ENSEMBLE].copy()
     for j, name in enumerate(spec.param_names):
         if _kwarg(name) in dict(settings):
             values[:, j] = model.settings[name]
@@ -258,7 +314,8 @@ def plot_ensemble(model: AdoptionModel, metric: str, ax: Axes) -> Axes:
         for t in _goals(spec, metric)
     ]
     ax.set_title(
-        f"{N_ENSEMBLE} draws, other priors at random: {label(metric, METRIC_LABELS)}\n"
+        f"{N_ENSEMBLE} draws, other parameters from the "
+        f"{'prior' if posterior() is None else 'posterior'}: {label(metric, METRIC_LABELS)}\n"
         f"targets met in {', '.join(odds)} of draws"
     )
     ax.legend(loc="lower right")
