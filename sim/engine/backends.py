@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
+import numba
 import numpy as np
 from numpy.typing import NDArray
 
@@ -59,6 +60,15 @@ def run_chunk(ctx: Context, values: NDArray[np.float64], draws: NDArray[np.int64
     asks for."""
     res = ctx.engine(ctx.spec, ctx.pop, values, draws, lay=ctx.lay, neighbours=ctx.neighbours)
     return trim(res, ctx.spec.mc.keep)
+
+
+def run_chunk_on_worker(
+    ctx: Context, values: NDArray[np.float64], draws: NDArray[np.int64]
+) -> ChunkResult:
+    """:func:`run_chunk` with the core's compiled step on one thread (numba's setting is the
+    calling thread's): each Dask worker process is one of the run's parallel units already."""
+    numba.set_num_threads(1)
+    return run_chunk(ctx, values, draws)
 
 
 class Backend(Protocol):
@@ -123,7 +133,7 @@ class Dask:
             def submit() -> None:
                 task = next(todo, None)
                 if task is not None:
-                    running.add(client.submit(run_chunk, shared, *task, pure=False))
+                    running.add(client.submit(run_chunk_on_worker, shared, *task, pure=False))
 
             # A bounded window of tasks in flight: results wait on the workers for at most two
             # chunks per worker thread, whatever the number of draws.
@@ -147,18 +157,12 @@ def local_cluster(n_workers: int | None = None):
     Dask's nanny sets ``MALLOC_TRIM_THRESHOLD_`` in its workers; that pins glibc's mmap
     threshold, so every large temporary array of a chunk is a fresh mapping and page faults
     nearly double a chunk's time. The workers started here keep glibc's default (a variable set
-    in the environment still wins), and run the core's compiled step on one thread each
-    (``NUMBA_NUM_THREADS=1``): the worker processes are the parallelism.
+    in the environment still wins).
     """
     import dask
     from dask.distributed import LocalCluster
 
-    environ = {
-        "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
-        # One compiled thread per worker process: the workers are the parallelism.
-        "distributed.nanny.pre-spawn-environ.NUMBA_NUM_THREADS": 1,
-    }
-    with dask.config.set(environ):
+    with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}):
         return LocalCluster(
             n_workers=n_workers,
             threads_per_worker=1,
