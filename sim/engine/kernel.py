@@ -1,6 +1,6 @@
 """The core's month step, compiled: every agent of every draw of a chunk in one pass.
 
-Per draw and agent, in a fixed order: read its cell's hazard terms, apply the per-adopter part
+Per cell, agent and draw, in a fixed order: read the cell's hazard terms, apply the per-adopter part
 of the recipe (:func:`sim.drivers.agent_hazard`: complementarity), add the month's integrated
 hazard where the agent is in the market (:func:`sim.rules.in_market`,
 :func:`sim.rules.accumulate_hazard`), decide (:func:`sim.rules.has_adopted`) and count the
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import inspect
+from collections.abc import Callable
 from pathlib import Path
 
 import numba
@@ -133,7 +134,7 @@ month_serial = numba.njit(cache=True)(_month)
 PARALLEL_MIN = 1_000_000
 
 
-def month_for(n_agents: int, n_draws: int):
+def month_for(n_agents: int, n_draws: int) -> Callable[..., None]:
     """:func:`month` or :func:`month_serial`, whichever pays for a chunk of ``n_draws`` draws of
     ``n_agents`` agents; the results are the same bits either way."""
     parallel = n_agents * n_draws >= PARALLEL_MIN and numba.get_num_threads() > 1
