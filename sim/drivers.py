@@ -10,7 +10,9 @@ Both engines build on this module: the vectorised core (:mod:`sim.engine.core`) 
   hazard of device owners, complementarity and the adoption rule's own parameters.
 - :func:`hazard`: the recipe. Peer influence, the adoption rule, device replacement and
   complementarity combined in one fixed order, on scalars (an agent) or arrays (cells or agents),
-  so that a switch in ``rules`` reaches both engines or neither.
+  so that a switch in ``rules`` reaches both engines or neither. Its two parts,
+  :func:`cell_hazard` and :func:`agent_hazard`, are what the core's compiled month step splits
+  between cells and agents.
 - :class:`Recorder` and :class:`ChunkResult` (from :mod:`sim.recording`): adopted shares
   recorded as a run goes, in the shape :mod:`sim.results` reads.
 """
@@ -27,6 +29,7 @@ from sim import rules, shocks
 from sim.layout import ACCESS_YEAR, Layout, layout
 from sim.population import FIRMS, PEOPLE, Population
 from sim.recording import ChunkResult, Recorder
+from sim.rules.compiled import jitable
 from sim.spec import CHANNELS, METRICS, TECHS, Spec
 from sim.vocab import SIZE_CLASSES
 
@@ -150,6 +153,7 @@ class CellParams:
         names = [lv.name for lv in spec.levers]
         self._i_compute, self._i_safety = names.index("compute"), names.index("safety")
         self._cache: dict[str, NDArray] = {}
+        self._access: tuple[float, tuple[NDArray, NDArray]] | None = None
         self._surge = (
             (prm["agent.surge_people"], prm["agent.surge_months"])
             if "agent.surge_people" in spec.param_names
@@ -254,14 +258,19 @@ class CellParams:
 
     def access(self, t: float) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """Internet access at decimal year ``t``: of each cell's group (n_cells, n_draws; 1 for
-        firms) and of the whole population (1, n_draws)."""
+        firms) and of the whole population (1, n_draws). The last time's values are kept:
+        a month asks for them for its ceilings and its online shares."""
+        if self._access is not None and self._access[0] == t:
+            return self._access[1]
         a = rules.internet_access(
             np.minimum(self.lay.access0, 1.0 - 1e-12)[:, None],
             self.access_trend,
             t - ACCESS_YEAR,
         )
         a = np.where(self.firms, 1.0, a)
-        return a, (self.lay.person_share @ a)[None, :] if self.lay.has_people else a[:1]
+        out = a, (self.lay.person_share @ a)[None, :] if self.lay.has_people else a[:1]
+        self._access = (t, out)
+        return out
 
     def online_share(self, t: float) -> NDArray[np.float64]:
         """Share of each cell's agents online at decimal year ``t``, (n_cells, n_draws): 1 in
@@ -328,6 +337,36 @@ def rule_kwargs(spec: Spec, prm: Params, tech: str) -> dict[str, NDArray[np.floa
     }
 
 
+def cell_hazard(
+    p: ArrayLike,
+    q: ArrayLike,
+    m: ArrayLike,
+    s_segment: ArrayLike,
+    s_province: ArrayLike,
+    s_network: ArrayLike = 0.0,
+    *,
+    rule: Callable[..., NDArray],
+    rule_kwargs: Mapping[str, ArrayLike],
+    weights: Mapping[str, float],
+    replacement: ArrayLike = 0.0,
+) -> NDArray[np.floating]:
+    """The recipe's first part, alike for every adopter of a cell without a peer network: peer
+    influence from the adopted shares around the adopter (:func:`sim.rules.peer_influence`), the
+    configured adoption rule on it, plus the replacement hazard of device owners (terminals
+    only). Arguments as in :func:`hazard`; returns the hazard before complementarity, 1/year."""
+    influence = rules.peer_influence(s_segment, s_province, s_network, **weights)
+    return rule(p, q, influence, m, **rule_kwargs) + replacement
+
+
+@jitable
+def agent_hazard(h: ArrayLike, has_terminal: ArrayLike, strength: ArrayLike) -> NDArray:
+    """The recipe's last part, per adopter: the hazard ``h`` of :func:`cell_hazard` times the
+    complementarity factor of terminal owners (:func:`sim.rules.complement_multiplier`;
+    ``strength`` 0 where complementarity does not apply). Compiled in the core's month step
+    (:func:`sim.rules.compiled.jitable`)."""
+    return h * rules.complement_multiplier(has_terminal, strength)
+
+
 def hazard(
     p: ArrayLike,
     q: ArrayLike,
@@ -342,8 +381,6 @@ def hazard(
     replacement: ArrayLike = 0.0,
     has_terminal: ArrayLike = False,
     strength: ArrayLike | None = None,
-    gather: Callable[[NDArray], NDArray] | None = None,
-    out: NDArray | None = None,
 ) -> NDArray[np.floating]:
     """Annual adoption hazard of a potential adopter: the recipe both engines follow.
 
@@ -351,10 +388,11 @@ def hazard(
     (:func:`sim.rules.peer_influence`), the configured adoption rule on it, plus the replacement
     hazard of device owners (terminals only), then the complementarity factor of terminal owners
     (agent use only, :func:`sim.rules.complement_multiplier`). Levers and shocks act earlier,
-    on ``p``, ``q`` and ``m`` (:meth:`CellParams.levered`).
+    on ``p``, ``q`` and ``m`` (:meth:`CellParams.levered`). The first three steps are
+    :func:`cell_hazard`, the last :func:`agent_hazard`: the vectorised core runs the first on
+    cells (or, with a peer network, on agents) and the second, compiled, in its month step.
 
-    Arguments broadcast together: a Mesa agent passes scalars; the vectorised core passes cell
-    values ``(n_cells, n_draws)`` with ``gather``, or agent values ``(n_agents, n_draws)``.
+    Arguments broadcast together: a Mesa agent passes scalars; arrays work alike.
 
     Parameters
     ----------
@@ -378,15 +416,11 @@ def hazard(
         Whether the adopter owns an AI terminal, always per adopter.
     strength : array_like, optional
         Complementarity strength; None when complementarity does not apply.
-    gather : callable, optional
-        Maps the hazard before complementarity from cells to agents.
-    out : ndarray, optional
-        Where to write the complementarity factor.
 
     Returns
     -------
     ndarray or scalar
-        Hazard, 1/year, >= 0; per agent when ``gather`` is given.
+        Hazard, 1/year, >= 0.
 
     References
     ----------
@@ -394,15 +428,28 @@ def hazard(
     .. [2] Van den Bulte, C. and Stremersch, S. (2004). Marketing Science 23(4), 530-544.
     .. [3] Milgrom, P. and Roberts, J. (1990). American Economic Review 80(3), 511-528.
     """
-    influence = rules.peer_influence(s_segment, s_province, s_network, **weights)
-    h = rule(p, q, influence, m, **rule_kwargs) + replacement
-    if gather is not None:
-        h = gather(h)
-    if strength is not None:
-        factor = rules.complement_multiplier(has_terminal, strength, out=out)
-        # ``h`` is always a fresh array or a scalar here: multiplying in place is safe.
-        h = np.multiply(h, factor, out=h if isinstance(h, np.ndarray) else None)
-    return h
+    h = cell_hazard(
+        p,
+        q,
+        m,
+        s_segment,
+        s_province,
+        s_network,
+        rule=rule,
+        rule_kwargs=rule_kwargs,
+        weights=weights,
+        replacement=replacement,
+    )
+    return h if strength is None else agent_hazard(h, has_terminal, strength)
 
 
-__all__ = ["CellParams", "ChunkResult", "Layout", "Recorder", "hazard", "layout"]
+__all__ = [
+    "CellParams",
+    "ChunkResult",
+    "Layout",
+    "Recorder",
+    "agent_hazard",
+    "cell_hazard",
+    "hazard",
+    "layout",
+]

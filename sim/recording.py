@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy import sparse
 
 from sim.spec import METRICS, TECH_COORDS, Spec
 
@@ -62,6 +63,15 @@ class Recorder:
         self.prov_ok = lay.province_ok.reshape(n_m, n_p, 1)
         self.sect_ok = lay.sector_ok.reshape(n_m, n_s, 1)
         self._i_net = METRICS.index("internet_users")
+        # Persons each person agent of a cell stands for (alike within a cell), by province and
+        # nationally: the internet users metric from counts of online agents per cell.
+        w = np.zeros(pop.n_cells)
+        w[pop.agent_cell] = np.asarray(lay.person_national.todense()).ravel()
+        cells = np.arange(pop.n_cells)
+        self._person_province = sparse.csr_matrix(
+            (w, (pop.cell_province, cells)), shape=(n_p, pop.n_cells)
+        )
+        self._person_national = sparse.csr_matrix(w[None, :])
 
     def record(self, step: int, adopted: NDArray, online: NDArray | None = None) -> None:
         """Store national shares (and by province and sector at target-year ends).
@@ -76,26 +86,46 @@ class Recorder:
             Whether each agent is online now (internet users metric); the start's access
             when None.
         """
-        lay, n_m, n_p, n_s = self.lay, self.n_m, self.n_p, self.n_s
-        n_d = adopted.shape[2]
+        count = self.lay.count
         x = (adopted[0], adopted[1], np.maximum(adopted[0], adopted[1]), adopted[0] * adopted[1])
-        self.share[:, step] = np.stack([lay.agent_national @ xk for xk in x]).transpose(2, 0, 1)
-        dynamic = online is not None and lay.has_people
+        counts = [count @ xk for xk in x]
+        if online is not None:
+            counts += [count @ online, *(count @ (xk * online) for xk in x)]
+        self.tally(step, np.stack(counts, axis=1))
+
+    def tally(self, step: int, counts: NDArray) -> None:
+        """Store national shares (and by province and sector at target-year ends) from counts of
+        agents per cell.
+
+        Parameters
+        ----------
+        step : int
+            As in :meth:`record`.
+        counts : ndarray, shape (n_cells, 4, n_draws) or (n_cells, 9, n_draws)
+            Agents per cell that have adopted each of ``TECH_COORDS`` (terminal, agent, any,
+            both); with 9 rows, then those online and those online among each of the four (the
+            internet users metric), else that metric counts the start's access.
+        """
+        lay, n_m, n_p, n_s = self.lay, self.n_m, self.n_p, self.n_s
+        n_d = counts.shape[2]
+        # Contiguous (rows, n_cells, n_draws): sparse products read their operand in C order.
+        c = np.ascontiguousarray(counts.transpose(1, 0, 2), dtype=np.float64)
+        s4 = c[:4] / self.cell_n[None, :, None]
+        self.share[:, step] = np.stack([lay.national @ s for s in s4]).transpose(2, 0, 1)
+        dynamic = c.shape[0] == 9 and lay.has_people
         if dynamic:
-            online_x = [xk * online for xk in x]
-            national = np.stack([lay.person_national @ ox for ox in online_x])[:, 0]
-            self.share[:, step, :, self._i_net] = (national / (lay.person_national @ online)).T
+            national = np.stack([self._person_national @ ox for ox in c[5:]])[:, 0]
+            self.share[:, step, :, self._i_net] = (national / (self._person_national @ c[4])).T
         if step in self.year_step:
             j = self.year_step[step]
-            s4 = [lay.count @ xk / self.cell_n[:, None] for xk in x]
             prov = np.stack([lay.province @ s for s in s4]).reshape(4, n_m, n_p, n_d)
             sect = np.stack([lay.sector @ s for s in s4]).reshape(4, n_m, n_s, n_d)
             prov = np.where(self.prov_ok, prov, np.nan)
             if dynamic:
-                count = lay.person_province @ online
-                net = np.stack([lay.person_province @ ox for ox in online_x])
+                total = self._person_province @ c[4]
+                net = np.stack([self._person_province @ ox for ox in c[5:]])
                 with np.errstate(invalid="ignore", divide="ignore"):
-                    prov[:, self._i_net] = np.where(count > 0, net / count, np.nan)
+                    prov[:, self._i_net] = np.where(total > 0, net / total, np.nan)
             self.share_prov[:, j] = prov.transpose(3, 0, 1, 2)
             self.share_sect[:, j] = np.where(self.sect_ok, sect, np.nan).transpose(3, 0, 1, 2)
 

@@ -26,8 +26,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("sim.costs", "sim.layout", "sim.drivers", "sim.recording", "sim.readings"),
     ("sim.results",),
     # Engines, and what reads results.
-    ("sim.engine.core", "sim.abm", "sim.abm.*", "sim.engine.storage", "sim.engine.backends",
-     "sim.targets", "sim.calibration"),
+    ("sim.engine.core", "sim.engine.kernel", "sim.abm", "sim.abm.*", "sim.engine.storage",
+     "sim.engine.backends", "sim.targets", "sim.calibration"),
     ("sim.engine", "sim.comparison", "sim.posterior", "sim.analysis", "sim.design"),
     ("sim.report", "sim.report.*"),
     ("sim.pipeline",),

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
+import numba
 import numpy as np
 from numpy.typing import NDArray
 
@@ -59,6 +60,15 @@ def run_chunk(ctx: Context, values: NDArray[np.float64], draws: NDArray[np.int64
     asks for."""
     res = ctx.engine(ctx.spec, ctx.pop, values, draws, lay=ctx.lay, neighbours=ctx.neighbours)
     return trim(res, ctx.spec.mc.keep)
+
+
+def run_chunk_on_worker(
+    ctx: Context, values: NDArray[np.float64], draws: NDArray[np.int64]
+) -> ChunkResult:
+    """:func:`run_chunk` with the core's compiled step on one thread (numba's setting is the
+    calling thread's): each Dask worker process is one of the run's parallel units already."""
+    numba.set_num_threads(1)
+    return run_chunk(ctx, values, draws)
 
 
 class Backend(Protocol):
@@ -123,7 +133,7 @@ class Dask:
             def submit() -> None:
                 task = next(todo, None)
                 if task is not None:
-                    running.add(client.submit(run_chunk, shared, *task, pure=False))
+                    running.add(client.submit(run_chunk_on_worker, shared, *task, pure=False))
 
             # A bounded window of tasks in flight: results wait on the workers for at most two
             # chunks per worker thread, whatever the number of draws.

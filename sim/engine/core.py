@@ -1,11 +1,11 @@
-"""Vectorised Monte Carlo core: all draws of a chunk advance together as (agents x draws) arrays.
+"""Vectorised Monte Carlo core: all draws of a chunk advance together, month by month.
 
 What drives adoption in each cell and the recipe that turns it into hazards are in
 :mod:`sim.drivers`, shared with the Mesa engine; the rules themselves in :mod:`sim.rules`. Hazards
 depend on an agent's cell (its attributes) and on adopted shares among its peers, so without a
-peer network they are computed per cell, ``(n_cells, n_draws)``, and gathered to agents; only the
-adoption decision itself runs per agent. There is no Python loop over agents; the loop is over
-months.
+peer network they are computed per cell, ``(n_cells, n_draws)``, with numpy; the agents' part of
+the month (complementarity, who is in the market, the decision, counting) runs in one compiled
+pass over agents and draws (:func:`sim.engine.kernel.month`). The loop here is over months.
 
 Each agent draws, once per run and per technology, a latent rank ``U(0, 1)`` (it is in the market
 while the rank is below its ceiling) and a threshold ``E ~ Exp(1)``; it adopts when its integrated
@@ -15,18 +15,19 @@ technologies' ranks and thresholds are linked by a Gaussian copula
 (:func:`sim.rules.correlated_ranks`), which leaves each marginal exact. A person without own
 internet access at the start comes online once its latent online rank falls below the share of its
 group's offline that has come online since (:meth:`sim.drivers.CellParams.online_share`).
+
+Agent state is held as ``(2, n_agents, n_draws)`` float32 arrays: an agent's draws are
+contiguous, the innermost loop of the compiled step.
 """
 
 from __future__ import annotations
-
-from collections.abc import Callable
-from functools import partial
 
 import numpy as np
 from numpy.typing import NDArray
 
 from sim import drivers, rules
 from sim.drivers import CellParams, ChunkResult, Layout, Recorder, lever_responses
+from sim.engine import kernel
 from sim.population import Population
 from sim.spec import TECHS, Spec
 from sim.streams import Decision, decision_rng
@@ -56,10 +57,10 @@ def _draw_ranks(
     return latent, threshold, online
 
 
-def _to_agents(x: NDArray, *, cell_n: NDArray[np.intp]) -> NDArray[np.float32]:
-    """Cell values (n_cells, n_draws) to agent values (n_agents, n_draws): agents of a cell are
-    contiguous rows, so gathering is a row repeat."""
-    return np.repeat(np.asarray(x, dtype=np.float32), cell_n, axis=0)
+def _f32(x: NDArray, shape: tuple[int, ...]) -> NDArray[np.float32]:
+    """``x`` broadcast to ``shape`` as a contiguous float32 array, as the compiled step reads
+    it."""
+    return np.ascontiguousarray(np.broadcast_to(x, shape), dtype=np.float32)
 
 
 def _start_hazard(
@@ -68,98 +69,54 @@ def _start_hazard(
     reach: dict[str, NDArray],
     latent: NDArray[np.float32],
     threshold: NDArray[np.float32],
-    gather: Callable[[NDArray], NDArray[np.float32]],
 ) -> NDArray[np.float32]:
     """Integrated hazards at the start, (2, n_agents, n_draws): at the threshold for the initial
     adopters (agents whose latent rank is below their cell's starting share), else 0. ``reach``
     is each cell's mean latent-rank ceiling per technology at the start."""
     cum = np.zeros_like(threshold)
     if spec.population.kind != "single_market":
+        cell_n = cp.pop.cell_n
         for k, tech in enumerate(TECHS):
-            start = rules.in_market(latent[k], gather(cp.start_share(tech, reach[tech])))
-            cum[k] = np.where(start, threshold[k], np.float32(0.0))
+            share = np.repeat(cp.start_share(tech, reach[tech]).astype(np.float32), cell_n, axis=0)
+            cum[k] = np.where(rules.in_market(latent[k], share), threshold[k], 0.0)
     return cum
 
 
-def _in_market_dt(
-    latent: NDArray[np.float32],
-    online: NDArray[np.float32],
-    ceilings: dict[str, tuple[NDArray, NDArray, NDArray]],
-    gather: Callable[[NDArray], NDArray[np.float32]],
-    dt: float,
-    *,
-    out: NDArray[np.float32],
-) -> NDArray[np.float32]:
-    """``dt`` where an agent is in the market for each technology, else 0, written to ``out``
-    (2, n_agents, n_draws): its latent rank is below the ceiling of an online agent when it is
-    online (``online`` 1), of an offline agent otherwise."""
-    for k, tech in enumerate(TECHS):
-        _, on, off = ceilings[tech]
-        reach = np.where(online > 0, gather(on), gather(off))
-        np.multiply(rules.in_market(latent[k], reach), np.float32(dt), out=out[k])
-    return out
-
-
-def _update_state(
-    cum: NDArray[np.float32],
-    threshold: NDArray[np.float32],
-    *,
-    adopted: NDArray[np.float32],
-    lay: Layout,
-    cell_n: NDArray[np.intp],
-) -> NDArray[np.float64]:
-    """Adoption from integrated hazards, written to ``adopted`` (2, n_agents, n_draws) as 0/1
-    floats; returns adopted shares per cell, (2, n_cells, n_draws)."""
-    for k in range(2):
-        np.greater_equal(cum[k], threshold[k], out=adopted[k], casting="unsafe")
-    return np.stack([lay.count @ adopted[k] for k in range(2)]) / cell_n[:, None]
-
-
-def _agent_hazard(
+def _hazards(
     cp: CellParams,
-    tech: str,
-    pqm: tuple[NDArray, NDArray, NDArray],
+    pqm: dict[str, tuple[NDArray, NDArray, NDArray]],
     s_cell: NDArray[np.float64],
-    adopted: NDArray[np.float32],
     *,
     replacement: NDArray[np.float64],
-    recipe: dict,
-    gather: Callable[[NDArray], NDArray[np.float32]],
-    neighbours: NDArray[np.intp] | None,
-    out: NDArray[np.float32],
-) -> NDArray[np.floating]:
-    """This month's hazard of ``tech`` for every agent, (n_agents, n_draws), by
-    :func:`sim.drivers.hazard`: on cell values gathered to agents at the end, or, with a peer
-    network, on agent values throughout.
+    network: tuple[NDArray[np.intp], NDArray[np.bool_]] | None,
+) -> NDArray[np.float32]:
+    """This month's hazard of each technology before complementarity, by
+    :func:`sim.drivers.cell_hazard`: per cell, (2, n_cells, n_draws), or, with a peer network,
+    per agent, (2, n_agents, n_draws).
 
-    ``pqm`` is the technology's levered (p, q, m) per cell; ``s_cell`` (2, n_cells, n_draws) and
-    ``adopted`` (2, n_agents, n_draws) the adoption state; ``replacement`` the cells' replacement
-    hazard (used for terminals); ``out`` receives the complementarity factor.
+    ``pqm`` is each technology's levered (p, q) and ceiling in the hazard per cell; ``s_cell``
+    (2, n_cells, n_draws) the adopted shares per cell; ``replacement`` the cells' replacement
+    hazard (used for terminals); ``network`` the neighbours (n_agents, degree) and who has
+    adopted, (2, n_agents, n_draws).
     """
-    k, lay = TECHS.index(tech), cp.lay
-    s_seg = (lay.seg @ s_cell[k])[lay.seg_of]
-    s_prov = (lay.prov @ s_cell[k])[lay.prov_of]
-    repl = replacement if tech == "terminal" else 0.0
-    if neighbours is None:
-        return drivers.hazard(
-            *pqm,
-            s_seg,
-            s_prov,
-            replacement=repl,
-            has_terminal=adopted[0],
-            gather=gather,
-            out=out,
-            **recipe,
-        )
-    s_net = adopted[k][neighbours].mean(axis=1)
-    return drivers.hazard(
-        *(gather(x) for x in (*pqm, s_seg, s_prov)),
-        s_net,
-        replacement=gather(repl) if tech == "terminal" else 0.0,
-        has_terminal=adopted[0],
-        out=out,
-        **recipe,
-    )
+    lay, pop, n_d = cp.lay, cp.pop, cp.n_draws
+    n_rows = pop.n_cells if network is None else pop.n_agents
+    out = np.empty((2, n_rows, n_d), dtype=np.float32)
+    for k, tech in enumerate(TECHS):
+        r = cp.recipe(tech)
+        kw = {"rule": r["rule"], "rule_kwargs": r["rule_kwargs"], "weights": r["weights"]}
+        repl = replacement if tech == "terminal" else 0.0
+        s_seg = (lay.seg @ s_cell[k])[lay.seg_of]
+        s_prov = (lay.prov @ s_cell[k])[lay.prov_of]
+        if network is None:
+            out[k] = drivers.cell_hazard(*pqm[tech], s_seg, s_prov, replacement=repl, **kw)
+            continue
+        neighbours, adopted = network
+        s_net = adopted[k][neighbours].mean(axis=1)
+        per_cell = (*pqm[tech], s_seg, s_prov, np.broadcast_to(repl, (pop.n_cells, n_d)))
+        *args, repl = (np.repeat(x, pop.cell_n, axis=0) for x in per_cell)
+        out[k] = drivers.cell_hazard(*args, s_net, replacement=repl, **kw)
+    return out
 
 
 def simulate_chunk(
@@ -179,31 +136,30 @@ def simulate_chunk(
     """
     lay = lay if lay is not None else drivers.layout(spec, pop)
     cp = CellParams(spec, pop, lay, values, draws)
-    n_d, n_a, dt, t0 = draws.size, pop.n_agents, spec.time.dt, spec.time.t0
-    cell_n = pop.cell_n
-    gather = partial(_to_agents, cell_n=cell_n)
-    recipes = {tech: cp.recipe(tech) for tech in TECHS}
+    n_d, n_a, n_c, dt, t0 = draws.size, pop.n_agents, pop.n_cells, spec.time.dt, spec.time.t0
+    cells = (n_c, n_d)
+    # Agents of a cell are contiguous rows: cell c holds agents start[c]:start[c + 1].
+    start = np.concatenate([[0], np.cumsum(pop.cell_n)]).astype(np.intp)
     network = neighbours if spec.rules.w_network > 0.0 else None
+    strength = _f32(0.0 if cp.strength is None else cp.strength[0], (n_d,))
     latent, threshold, online_rank = _draw_ranks(spec.mc.seed, draws, n_a, cp.correlation)
 
-    # Adoption state as 0/1 floats per technology, and whether each agent is online.
-    adopted = np.zeros((2, n_a, n_d), dtype=np.float32)
-    online = np.empty((n_a, n_d), dtype=np.float32)
     resp0 = lever_responses(spec, lay, t0)
     pqm = cp.levered(resp0, cp.shock_state(0, resp0))
     f0 = cp.online_share(t0)
     ceil0 = cp.ceilings(pqm, t0)
     reach0 = {tech: f0 * on + (1.0 - f0) * off for tech, (_, on, off) in ceil0.items()}
-    cum = _start_hazard(spec, cp, reach0, latent, threshold, gather)
+    cum = _start_hazard(spec, cp, reach0, latent, threshold)
 
-    update_state = partial(_update_state, cum, threshold, adopted=adopted, lay=lay, cell_n=cell_n)
+    month = kernel.month_for(n_a, n_d)
     recorder = Recorder(spec, pop, lay, n_d)
-    s_cell = update_state()
-    np.less(online_rank, gather(f0), out=online, casting="unsafe")
-    recorder.record(0, adopted, online)
-    boost = np.empty((n_a, n_d), dtype=np.float32)
-    hazard_of = partial(_agent_hazard, cp, gather=gather, neighbours=network, out=boost)
-    active_dt = np.empty((2, n_a, n_d), dtype=np.float32)
+    counts = np.empty((n_c, kernel.N_COUNTS, n_d), dtype=np.int32)
+    online_next = _f32(f0, cells)
+    # The starting state, counted by a month of zero length.
+    nothing = np.zeros((2, *cells), dtype=np.float32)
+    month(nothing, False, strength, nothing, nothing, online_next, online_next, start,
+          latent, threshold, online_rank, 0.0, cum, counts)  # fmt: skip
+    recorder.tally(0, counts)
     resp_prev, shock_prev = None, None
     for step in range(spec.time.n_steps):
         t = t0 + step * dt
@@ -220,23 +176,33 @@ def simulate_chunk(
             resp_prev, shock_prev = resp, shock
         # Internet access, and with it the ceilings, moves every month.
         ceilings = cp.ceilings(pqm, t)
-        _in_market_dt(latent, online, ceilings, gather, dt, out=active_dt)
-        replacement = cp.replacement(t)
-        for k, tech in enumerate(TECHS):
-            p, q, _ = pqm[tech]
-            h_agent = hazard_of(
-                tech,
-                (p, q, ceilings[tech][0]),
-                s_cell,
-                adopted,
-                replacement=replacement,
-                recipe=recipes[tech],
-            )
-            # active_dt carries dt and the in-market indicator.
-            np.multiply(h_agent, active_dt[k], out=h_agent)
-            rules.accumulate_hazard(cum[k], h_agent, 1.0, out=cum[k])
-        s_cell = update_state()
-        np.less(online_rank, gather(cp.online_share(t + dt)), out=online, casting="unsafe")
-        recorder.record(step + 1, adopted, online)
+        hazard = _hazards(
+            cp,
+            {tech: (p, q, ceilings[tech][0]) for tech, (p, q, _) in pqm.items()},
+            counts[:, :2].transpose(1, 0, 2) / pop.cell_n[:, None],
+            replacement=cp.replacement(t),
+            network=None if network is None else (network, rules.has_adopted(cum, threshold)),
+        )
+        online_now, online_next = online_next, _f32(cp.online_share(t + dt), cells)
+        reach_online, reach_offline = (
+            np.stack([_f32(ceilings[tech][j], cells) for tech in TECHS]) for j in (1, 2)
+        )
+        month(
+            hazard,
+            network is not None,
+            strength,
+            reach_online,
+            reach_offline,
+            online_now,
+            online_next,
+            start,
+            latent,
+            threshold,
+            online_rank,
+            dt,
+            cum,
+            counts,
+        )
+        recorder.tally(step + 1, counts)
 
     return recorder.result(draws, cp.events())

@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from sim.rules.compiled import jitable
+
 FloatArray = NDArray[np.floating]
 
 
@@ -84,29 +86,29 @@ def step_probability(hazard: ArrayLike, dt: float) -> FloatArray:
     return -np.expm1(-np.multiply(hazard, dt))
 
 
+@jitable
 def in_market(latent: ArrayLike, ceiling: ArrayLike) -> NDArray[np.bool_]:
     """Whether an agent is a potential adopter: its latent rank ``U(0, 1)`` is below the ceiling.
 
     Agents enter the market in order of their latent rank as the ceiling rises, so a share ``m`` of
-    agents is in the market, as in the Bass model.
+    agents is in the market, as in the Bass model. Compiled in the core's month step
+    (:func:`sim.rules.compiled.jitable`).
     """
-    return np.less(latent, ceiling)
+    return latent < ceiling
 
 
+@jitable
 def accumulate_hazard(
-    cum_hazard: ArrayLike,
-    hazard: ArrayLike,
-    dt: float,
-    active: ArrayLike = True,
-    *,
-    out: NDArray | None = None,
+    cum_hazard: ArrayLike, hazard: ArrayLike, dt: float, active: ArrayLike = 1.0
 ) -> FloatArray:
-    """Add one step's integrated hazard ``hazard * dt`` where ``active`` (in the market).
+    """Integrated hazard after one more step: ``cum_hazard + hazard * dt`` where ``active`` (in
+    the market).
 
     An agent adopts once its integrated hazard reaches its threshold ``E ~ Exp(1)``
     (:func:`has_adopted`). With the hazard constant within a step, the probability of adopting in
     the step, given not adopted before, is ``1 - exp(-hazard * dt)`` (:func:`step_probability`):
     the same rule as a Bernoulli draw each step, at one random number per agent per run.
+    Compiled in the core's month step (:func:`sim.rules.compiled.jitable`).
 
     Parameters
     ----------
@@ -117,41 +119,35 @@ def accumulate_hazard(
     dt : float
         Step length, years.
     active : array_like of bool or float, optional
-        1 where the agent is in the market (a float factor may carry ``dt`` already).
-    out : ndarray, optional
-        Where to write the result (may be ``cum_hazard`` itself).
+        1 where the agent is in the market, 0 where not.
     """
-    inc = hazard if dt == 1.0 else np.multiply(hazard, dt)
-    if active is not True:
-        inc = np.multiply(inc, active)
-    return np.add(cum_hazard, inc, out=out)
+    return cum_hazard + hazard * dt * active
 
 
+@jitable
 def has_adopted(cum_hazard: ArrayLike, threshold: ArrayLike) -> NDArray[np.bool_]:
-    """Adoption state: integrated hazard at or above the agent's ``Exp(1)`` threshold."""
-    return np.greater_equal(cum_hazard, threshold)
+    """Adoption state: integrated hazard at or above the agent's ``Exp(1)`` threshold.
+    Compiled in the core's month step (:func:`sim.rules.compiled.jitable`)."""
+    return cum_hazard >= threshold
 
 
-def complement_multiplier(
-    has_terminal: ArrayLike, strength: ArrayLike, *, out: NDArray | None = None
-) -> FloatArray:
+@jitable
+def complement_multiplier(has_terminal: ArrayLike, strength: ArrayLike) -> FloatArray:
     """Factor on the agent-use hazard: ``1 + strength`` for terminal owners, else 1.
+    Compiled in the core's month step (:func:`sim.rules.compiled.jitable`).
 
     Parameters
     ----------
     has_terminal : array_like of bool or {0, 1}
     strength : array_like
         Relative rise of the hazard for owners, >= 0 (0 switches complementarity off).
-    out : ndarray, optional
-        Where to write the factor.
 
     References
     ----------
     .. [1] Milgrom, P. and Roberts, J. (1990). The economics of modern manufacturing: technology,
        strategy, and organization. American Economic Review 80(3), 511-528 (complementarities).
     """
-    factor = np.multiply(strength, has_terminal, out=out)
-    return np.add(factor, 1.0, out=factor if isinstance(factor, np.ndarray) else None)
+    return 1.0 + strength * has_terminal
 
 
 def bass_share(t: ArrayLike, p: float, q: float, m: float) -> FloatArray:
