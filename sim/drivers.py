@@ -45,8 +45,8 @@ def lever_responses(spec: Spec, lay: Layout, t: float) -> NDArray[np.float64]:
     out = np.empty(lay.scope.shape)
     for li, lv in enumerate(spec.levers):
         tl = t - lv.lag
-        today = bool(lv.schedule) and tl < lv.schedule[0][0]
-        own = 1.0 if today else lv.intensity(tl)
+        today = lv.before_schedule(tl)
+        own = lv.intensity(tl)
         scope = np.ones_like(lay.scope[li]) if today else lay.scope[li]
         progs = [j for j, pr in enumerate(spec.programmes) if pr.lever == lv.name]
         if progs:

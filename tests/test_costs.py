@@ -69,6 +69,10 @@ def test_a_scenario_can_set_a_unit_cost_in_billion_yuan(tmp_path):
     np.testing.assert_allclose(safety.sel(estimate="high"), 10e9)
 
 
-def test_no_levers_cost_nothing():
+def test_support_withdrawn_costs_todays_spending_until_it_is_withdrawn():
+    # levers=none withdraws every lever from January 2026: 2025 is spent at today's intensity,
+    # exactly as under current policy, and nothing after.
     ds = simulate(load_spec([*CHEAP, "levers=none"]))
-    assert costs.total(ds) == 0.0
+    base = simulate(load_spec(CHEAP))
+    assert costs.total(ds) == pytest.approx(costs.total(base, through=2025)) and costs.total(ds) > 0
+    assert costs.total(ds, through=2025) == costs.total(ds)

@@ -90,15 +90,22 @@ class Scope:
     sizes: tuple[str, ...] = ()
 
 
-def step_schedule(schedule: tuple[tuple[int, float], ...], t: ArrayLike) -> NDArray[np.float64]:
+def step_schedule(
+    schedule: tuple[tuple[int, float], ...], t: ArrayLike, before: float = 0.0
+) -> NDArray[np.float64]:
     """Level of a ``(year, level)`` schedule at decimal year(s) ``t``: each level holds from January
-    of its year until the next listed year (0 before the first)."""
+    of its year until the next listed year (``before`` until the first; 0 throughout for an empty
+    schedule)."""
     t = np.asarray(t, dtype=np.float64)
     if not schedule:
         return np.zeros(t.shape)
     years = np.array([y for y, _ in schedule], dtype=np.float64)
-    levels = np.array([0.0] + [x for _, x in schedule])
+    levels = np.array([before] + [x for _, x in schedule])
     return levels[np.searchsorted(years, t, side="right")]
+
+
+#: A lever's intensity today (current policy): the unit of every schedule.
+TODAY = 1.0
 
 
 @dataclass(frozen=True)
@@ -106,8 +113,9 @@ class Lever:
     """One support lever: an intensity schedule over years and the channels it acts through.
 
     ``schedule`` holds ``(year, intensity)`` pairs: the intensity holds from January of that year
-    until the next listed year (0 before the first). ``channels`` names the channels with an effect
-    prior (``lever.NAME.CHANNEL`` in :attr:`Spec.priors`).
+    until the next listed year; before the first, today's :data:`TODAY` (current policy, which the
+    calibrated trend embodies); an empty schedule is 0 throughout. ``channels`` names the channels
+    with an effect prior (``lever.NAME.CHANNEL`` in :attr:`Spec.priors`).
     """
 
     name: str
@@ -118,7 +126,11 @@ class Lever:
 
     def intensity(self, t: ArrayLike) -> NDArray[np.float64]:
         """Intensity in force at decimal year(s) ``t``, before the lag is applied."""
-        return step_schedule(self.schedule, t)
+        return step_schedule(self.schedule, t, before=TODAY)
+
+    def before_schedule(self, t: float) -> bool:
+        """Whether ``t`` comes before the schedule's first year (today's intensity, everywhere)."""
+        return bool(self.schedule) and t < self.schedule[0][0]
 
 
 @dataclass(frozen=True)
