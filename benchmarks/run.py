@@ -13,6 +13,8 @@ Prints, all measured in this run and process (plus the Dask workers it starts):
   0.1 s) to estimate the baseline odds with a 95% interval half-width of at most one point:
   9,604 draws, the worst case p = 0.5 (goals < 60 s and < 2 GB);
 - the Dask backend's speed-up with 2 workers over 1 (goal >= 1.7);
+- the default calibrated run's wall time, as ``python -m sim`` (goal < 3 min), and its sampler's
+  simulations per effective draw (``benchmarks/bench_calibration.py``; smaller with ``--quick``);
 - time per agent-step from 1,000 to 100,000 agents (goal: flat within 20%), with chunks of the
   same work (about 1.3 million agent-draws, so the arrays are the same size) and with the default
   chunk of draws.
@@ -41,6 +43,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from bench_calibration import QUICK as CALIBRATION_QUICK
+from bench_calibration import calibrated_run
 from bench_core import compile_seconds, core_rate, uniform_rate
 
 from sim import targets
@@ -217,6 +221,8 @@ def run(quick: bool) -> dict:
     out["odds"] = odds_run(
         draws=draws_for_half_width(hw), half_width=hw, workers=min(cpus, 2), quick=quick
     )
+    # The default calibrated run, as a user starts it (smaller with --quick: a check, not the goal).
+    out["calibrated"] = calibrated_run(CALIBRATION_QUICK if quick else [])
     o = out["odds"]
     out["goals"] = {
         "core / uniform rate >= 1.0": out["core"]["ratio"] >= 1.0,
@@ -230,6 +236,8 @@ def run(quick: bool) -> dict:
         ]["spread"]
         <= 0.2,
     }
+    if not quick:
+        out["goals"]["default calibrated run < 3 min"] = out["calibrated"]["seconds"] < 180
     if out["mesa"]["status"] == "measured":
         out["goals"]["core >= 300 x Mesa per agent-step"] = out["mesa"]["core_speedup"] >= 300
     return out
@@ -280,6 +288,17 @@ def table(r: dict) -> str:
                 ("same work per chunk", s),
                 (f"chunks of {r['scaling_fixed_chunk']['chunk']} draws", r["scaling_fixed_chunk"]),
             )
+        ),
+        "calibrated run{} {:.0f} s wall, {} distinct of {} particles; sampler {} rounds, "
+        "{:,} simulations ({:.1f} per effective draw) in {:.0f} s   (goal < 180 s)".format(
+            " (quick)" if r["quick"] else "",
+            r["calibrated"]["seconds"],
+            round(r["calibrated"]["ess"]),
+            r["calibrated"]["particles"],
+            r["calibrated"]["rounds"],
+            r["calibrated"]["simulations"],
+            r["calibrated"]["simulations_per_effective_draw"],
+            r["calibrated"]["sampler_seconds"],
         ),
         "goals:",
         *(f"  {'met    ' if v else 'NOT met'}  {k}" for k, v in r["goals"].items()),
