@@ -52,7 +52,8 @@ def test_shares_stay_within_zero_and_one_at_saturation():
     saturating = ["shocks=none", "levers=current_policy", "rules.p=3", "rules.q=3", "rules.m=1"]
     spec = load_spec(["mc.draws=4", "population.n_agents=500", *saturating, "uncertainty=none"])
     raw = np.concatenate([c.share for c in sample(spec)])
-    assert raw.max() > 1.0  # float32 sums overshoot: what the results must not show
+    # The case saturates (float32 weighted sums may land a hair above 1: the results must not).
+    assert raw.max() >= 1.0 - 1e-6
     ds = simulate(spec)
     assert float(ds["share"].max()) == 1.0 and float(ds["share"].min()) >= 0.0
     for name in ("share_province", "share_sector"):
