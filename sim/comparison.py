@@ -201,6 +201,17 @@ def _change(ds: xr.Dataset, ref: xr.Dataset, t: Target) -> Change:
     return Change(diff, (lo, hi), sd, (sd_lo, sd_hi), extra, per)
 
 
+def counted_draws(ds: xr.Dataset) -> xr.Dataset:
+    """The draws a run's odds count, all equally likely: after sequential Monte Carlo its posterior
+    particles (or, refused, its prior draws), without the draws ``weight`` leaves out; every draw
+    otherwise. Paired runs keep the same positions: draw ``i`` of the particles shares its streams
+    in every scenario (and its parameters too, when the scenarios' posteriors agree)."""
+    w = results.weights_of(ds)
+    if w is None or results.prior_weights_of(ds) is None:
+        return ds
+    return ds.isel(draw=np.flatnonzero(w > 0)).drop_vars(["weight", "prior_weight"])
+
+
 def compare(runs: Sequence[xr.Dataset]) -> Comparison:
     """Compare each run with the first (the reference).
 
@@ -214,7 +225,8 @@ def compare(runs: Sequence[xr.Dataset]) -> Comparison:
     -------
     Comparison
         For each scenario its title, public cost and, per target, its odds (every draw counted
-        equally) and, against the reference, the paired change in the odds and in the share,
+        equally; after sequential Monte Carlo, every posterior particle: :func:`counted_draws`)
+        and, against the reference, the paired change in the odds and in the share,
         the extra cost and the change per 100 bn yuan. ``to_dict()`` is ``comparison.json``.
 
     Raises
@@ -222,6 +234,7 @@ def compare(runs: Sequence[xr.Dataset]) -> Comparison:
     ValueError
         If a run is not paired with the reference.
     """
+    runs = [counted_draws(ds) for ds in runs]
     ref = runs[0]
     for ds in runs[1:]:
         _check_paired(ref, ds)

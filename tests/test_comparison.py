@@ -12,8 +12,9 @@ import sim
 from sim import comparison, costs, results, stats
 from sim.config import load_spec
 from sim.engine import simulate
+from sim.pipeline import run_one
 
-from helpers import SMALL
+from helpers import CHEAP, SMALL, SMC_TINY
 
 
 def _table(a: int, b: int, c: int, d: int):
@@ -103,3 +104,21 @@ def test_runs_that_are_not_paired_are_refused():
     b = simulate(replace(spec, mc=replace(spec.mc, seed=spec.mc.seed + 1)))
     with pytest.raises(ValueError, match="seed"):
         comparison.compare([a, b])
+
+
+def test_a_calibrated_comparison_counts_the_posterior_particles_as_each_run_does():
+    # After sequential Monte Carlo a run holds prior draws and posterior particles; its odds count
+    # the particles only, and so must the comparison (counting both would mix prior and
+    # posterior). Withdrawn from 2026, support cannot change the sampler's particles (they are
+    # simulated to the last observation, 2025-12), so the pairs share their parameters too.
+
+    size = [*CHEAP, "mc.draws=8", *SMC_TINY]
+    runs = [run_one(load_spec([*size, f"scenario={s}"])) for s in ("baseline", "support_withdrawn")]
+    comp = comparison.compare([ds for ds, _ in runs])
+    assert comp.draws == 24  # the particles, not 8 + 24
+    for scen, (_, summary) in zip(comp.scenarios, runs, strict=True):
+        for row, t in zip(scen.rows, summary["targets"], strict=True):
+            assert row.odds.p_hit == pytest.approx(t["p_hit"])
+    (ref, _), (alt, _) = runs
+    post = np.flatnonzero(ref["weight"].values > 0)
+    np.testing.assert_array_equal(ref["param_value"].values[post], alt["param_value"].values[post])
