@@ -206,9 +206,14 @@ class CellParams:
         (n_channels, n_cells, n_draws), under lever responses ``resp`` (n_levers, n_cells)."""
         cache, effect = self._cache, self.effect
         if "resp" not in cache or not np.array_equal(cache["resp"], resp):
+            # Cells share a handful of response patterns (a lever's scope is provinces or
+            # sectors): each pattern is summed once, by the same operations a cell's would be.
+            cols, where = np.unique(resp, axis=1, return_inverse=True)
+            where = where.ravel()
             i_c = self._i_compute
-            compute = effect[i_c][:, None, :] * resp[i_c][None, :, None]
-            cache.update(resp=resp, eff=self._summed(resp), compute=compute)
+            compute = (effect[i_c][:, None, :] * cols[i_c][None, :, None])[:, where]
+            cache.update(resp=resp, eff=self._summed(cols)[:, where], compute=compute)
+            cache.pop("levered", None)
         return cache["eff"], cache["compute"]
 
     def _summed(self, resp: NDArray) -> NDArray[np.float64]:
@@ -222,17 +227,35 @@ class CellParams:
         self, resp: NDArray, shock: shocks.ShockState | None = None
     ) -> dict[str, tuple[NDArray, NDArray, NDArray]]:
         """(p, q, m) per technology, each (n_cells, n_draws), under lever responses ``resp``
-        (n_levers, n_cells) and the multipliers of the shocks in force."""
+        (n_levers, n_cells) and the multipliers of the shocks in force.
+
+        The arrays returned may be shared with later calls: read them, never write to them.
+        """
         eff, compute = self.lever_effects(resp)
+        cut = shock is not None and bool(np.any(shock.compute != 1.0))
+        if cut:
+            # A compute supply shock cuts the compute lever's effects (by nothing, exactly, in
+            # draws without one).
+            out = self._levered(eff - (1.0 - shock.compute) * compute)
+        else:
+            # Without a compute shock the levers' part is the same all the while the responses
+            # are (the 2025 surge changes the shock state every month of its course).
+            if "levered" not in self._cache:
+                self._cache["levered"] = self._levered(eff)
+            out = self._cache["levered"]
+        if shock is not None:
+            p, q, m = out["agent"]
+            out = {**out, "agent": (p * shock.agent_p, q * shock.agent_q, m)}
+        return out
+
+    def _levered(self, eff: NDArray) -> dict[str, tuple[NDArray, NDArray, NDArray]]:
+        """(p, q, m) per technology under summed lever effects ``eff`` (n_channels, n_cells,
+        n_draws), before shocks."""
         # Today's summed effects, every lever at response 1, (n_channels, 1, n_draws): summed in
         # the same order as ``eff``, so levers at today's intensities leave p, q, m exactly as is.
         if "today" not in self._cache:
             self._cache["today"] = self._summed(np.ones((len(self.spec.levers), 1)))
         today = self._cache["today"]
-        if shock is not None:
-            # A compute supply shock cuts the compute lever's effects (by nothing, exactly, in
-            # draws without one).
-            eff = eff - (1.0 - shock.compute) * compute
         out = {}
         for tech in TECHS:
             # Firms have their own diffusion parameters; people's ceiling m is a share of the
@@ -244,8 +267,6 @@ class CellParams:
             p = rules.scale_rate(base["p"] * self.p_fac, eff[i_p], today[i_p])
             q = rules.scale_rate(base["q"], eff[i_q], today[i_q])
             m = rules.raise_ceiling(base["m"], eff[i_m], today[i_m])
-            if shock is not None and tech == "agent":
-                p, q = p * shock.agent_p, q * shock.agent_q
             out[tech] = (p, q, m)
         return out
 

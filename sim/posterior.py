@@ -107,16 +107,15 @@ class Likelihood:
     def __call__(self, z: NDArray[np.float64], ids: NDArray[np.int64]) -> NDArray[np.float64]:
         values = to_parameters(self.spec, z)
         step = self.spec.mc.chunk
+        starts = range(0, len(ids), step)
         # Each evaluation simulates with its own streams; the chunks are then numbered 0..n-1,
         # the rows of ``values``, to assemble them.
+        tasks = [(values[a : a + step], CALIBRATION_DRAWS + ids[a : a + step]) for a in starts]
+        first = {int(draws[0]): a for a, (_, draws) in zip(starts, tasks, strict=True)}
         chunks = [
-            replace(
-                backends.run_chunk(
-                    self.ctx, values[a : a + step], CALIBRATION_DRAWS + ids[a : a + step]
-                ),
-                draws=np.arange(a, min(a + step, len(ids))),
-            )
-            for a in range(0, len(ids), step)
+            replace(res, draws=np.arange(a, a + res.draws.size))
+            for res in backends.backend_of(self.spec.mc).imap(self.ctx, tasks)
+            for a in (first[int(res.draws[0])],)
         ]
         ds = results.to_dataset(self.spec, self.ctx.pop, chunks, values, engine=self.spec.engine)
         return calibration.log_likelihood_of(ds, self.cal)

@@ -1,13 +1,17 @@
-"""Dask backend: the same numbers as the serial backend, bit for bit, whatever the chunking."""
+"""Backends: the same numbers in this process on one thread or several, and on Dask workers, bit
+for bit, whatever the chunking."""
 
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 
+import numpy as np
 import pytest
 import xarray as xr
 
-from sim.engine import simulate
+from sim.config import load_spec
+from sim.engine import backends, context, parameter_sets, simulate
 from sim.engine.backends import local_cluster
 from sim.engine.progress import Progress
 from sim.spec import ConfigError
@@ -24,6 +28,43 @@ def scheduler():
 
 def _mc(spec, **kw):
     return replace(spec, mc=replace(spec.mc, **kw))
+
+
+@pytest.mark.parametrize(("threads", "chunk"), [(2, 1), (3, 4), (2, 16)])
+def test_chunks_on_threads_give_the_one_thread_results_bit_for_bit(small_spec, threads, chunk):
+    one = simulate(_mc(small_spec, threads=1))
+    many = simulate(_mc(small_spec, threads=threads, chunk=chunk))
+    for var in VARS:
+        xr.testing.assert_identical(one[var], many[var])
+
+
+def test_serial_backend_runs_chunks_on_its_threads_and_returns_them_in_order(
+    small_spec, monkeypatch
+):
+    ran_on = []
+
+    def spy(ctx, values, draws):
+        ran_on.append(threading.current_thread().name)
+        return backends.run_chunk(ctx, values, draws)
+
+    monkeypatch.setattr(backends, "run_chunk_on_worker", spy)
+    spec = _mc(small_spec, chunk=2)
+    ctx, values = context(spec), parameter_sets(spec)
+    tasks = [(values[a : a + 2], np.arange(a, min(a + 2, len(values)))) for a in range(0, 8, 2)]
+    out = list(backends.Serial(threads=2).imap(ctx, tasks))
+    assert [int(c.draws[0]) for c in out] == [0, 2, 4, 6]
+    assert len(ran_on) == 4 and all(n.startswith("aiplus-chunk") for n in ran_on)
+    # One thread, or one chunk: this thread, as before.
+    ran_on.clear()
+    list(backends.Serial(threads=1).imap(ctx, tasks))
+    list(backends.Serial(threads=2).imap(ctx, tasks[:1]))
+    assert ran_on == []
+
+
+def test_mc_threads_only_with_the_serial_backend():
+    with pytest.raises(ConfigError, match=r"mc\.threads: needs mc\.backend=serial"):
+        load_spec(["mc.backend=dask", "mc.threads=2"])
+    assert load_spec(["mc.threads=3"]).mc.threads == 3
 
 
 @pytest.mark.parametrize("chunk", [1, 3, 16])

@@ -43,6 +43,7 @@ def _ints_outside(lo: int, hi: int) -> st.SearchStrategy[int]:
 OUT_OF_RANGE = {
     "mc.draws": _ints_outside(1, 10_000_000),
     "mc.chunk": _ints_outside(1, 100_000),
+    "mc.threads": _ints_outside(1, 1024),
     "mc.seed": st.integers(max_value=-1),
     "population.n_agents": _ints_outside(10, 10_000_000),
     "population.firm_fraction": _below(0.0) | _above(1.0),
@@ -53,7 +54,7 @@ OUT_OF_RANGE = {
     "priors.levers.curvature": _below(0.0) | _above(50.0),
 }
 WRONG_TYPE = st.sampled_from(["abc", "true", "[1, 2]", "{a: 1}", "null", "1.5", "'7'"])
-INT_KEYS = ("mc.draws", "mc.chunk", "mc.seed", "population.n_agents", "rules.network_degree")
+INT_KEYS = ("mc.draws", "mc.chunk", "mc.threads", "mc.seed", "population.n_agents", "rules.network_degree")
 CHOICES = {
     "mc.backend": ("serial", "dask"),
     "scenario": ("baseline",),

@@ -13,7 +13,9 @@ Cells run in parallel (``prange``) in chunks large enough to pay for it (:func:`
 each cell, with all its draws, is computed by one thread, agents in order, and counts are
 integers, so results are bit for bit the same whatever the number of threads, and whatever the
 chunk: every draw's lanes see the same operations.
-Compiled code is cached on disk (``cache=True``): a run pays compilation once per machine.
+Compiled code is cached on disk (``cache=True``): a run pays compilation once per machine. The step
+releases the GIL (``nogil``), so chunks on several threads of one process
+(:class:`sim.engine.backends.Serial`) run it at once.
 """
 
 from __future__ import annotations
@@ -126,9 +128,9 @@ def _month(
 
 
 #: The month step with cells run in parallel on numba's threads (``NUMBA_NUM_THREADS``).
-month = numba.njit(cache=True, parallel=True)(_month)
+month = numba.njit(cache=True, parallel=True, nogil=True)(_month)
 #: The same step on one thread: for small chunks, where waking threads costs more than it saves.
-month_serial = numba.njit(cache=True)(_month)
+month_serial = numba.njit(cache=True, nogil=True)(_month)
 #: Agent-draws of a chunk from which the parallel step pays (measured on 2 cores: at 6,000 agents
 #: x 32 draws, 1.9e5, thread start-up outweighs the month's work).
 PARALLEL_MIN = 1_000_000

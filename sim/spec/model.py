@@ -236,6 +236,9 @@ class MCSpec:
     backend: Backend = "serial"
     #: Dask worker processes of a local cluster (None: one per core); exclusive with ``scheduler``.
     workers: int | None = None
+    #: Serial backend: chunks run at once on this many threads of this process (None: one per
+    #: usable core). The results are the same bits whatever the number.
+    threads: int | None = None
     #: Address of an existing Dask scheduler, e.g. ``tcp://10.0.0.5:8786``.
     scheduler: str | None = None
     #: Outputs kept per draw: national trajectories always, province and sector detail optional.

@@ -58,7 +58,7 @@ from sim.vocab import (
     ConfigError,
 )
 
-_SCALE_OUT = ("backend", "workers", "scheduler", "keep", "resume", "overwrite")
+_SCALE_OUT = ("backend", "workers", "threads", "scheduler", "keep", "resume", "overwrite")
 #: Allowed support of each shock parameter (effects that cut a rate must stay in [0, 1]).
 _SHOCK_RANGE = {"jump": (0.0, math.inf), "depth": (0.0, 1.0), "cut": (0.0, 1.0)}
 
@@ -102,12 +102,18 @@ def _scale_out(r: Reader, m: Mapping[str, Any]) -> dict[str, Any]:
         raise r.fail("workers" if workers is not None else "scheduler", "needs mc.backend=dask")
     if workers is not None and scheduler is not None:
         raise r.fail("workers", "give mc.workers (a local cluster) or mc.scheduler, not both")
+    threads = m.get("threads")
+    if threads is not None:
+        threads = int(r.number(threads, "threads", 1, 1024, integer=True))
+        if backend != "serial":
+            raise r.fail("threads", "needs mc.backend=serial (Dask runs chunks on mc.workers)")
     keep = r.names(m.get("keep", list(KEEP)), KEEP, "keep")
     if "national" not in keep:
         raise r.fail("keep", "must include national (national trajectories are always kept)")
     return {
         "backend": backend,
         "workers": workers,
+        "threads": threads,
         "scheduler": None if scheduler is None else scheduler.strip(),
         "keep": tuple(k for k in KEEP if k in keep),
         "resume": r.boolean(m.get("resume", False), "resume"),
