@@ -54,7 +54,14 @@ OUT_OF_RANGE = {
     "priors.levers.curvature": _below(0.0) | _above(50.0),
 }
 WRONG_TYPE = st.sampled_from(["abc", "true", "[1, 2]", "{a: 1}", "null", "1.5", "'7'"])
-INT_KEYS = ("mc.draws", "mc.chunk", "mc.threads", "mc.seed", "population.n_agents", "rules.network_degree")
+INT_KEYS = (
+    "mc.draws",
+    "mc.chunk",
+    "mc.threads",
+    "mc.seed",
+    "population.n_agents",
+    "rules.network_degree",
+)
 CHOICES = {
     "mc.backend": ("serial", "dask"),
     "scenario": ("baseline",),

@@ -38,10 +38,10 @@ _UNREADABLE = (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile)
 def spec_key(spec: Spec) -> str:
     """Fingerprint of everything that decides a run's numbers.
 
-    Where chunks run (backend, workers, threads, scheduler), whether the run resumes or replaces a finished
-    one, and the scenario's title and description do not change any number, so they are left out;
-    every other field of the spec (seed, draws, chunk size, population, priors, levers, rules, ...)
-    is in.
+    Where chunks run (backend, workers, threads, scheduler), whether the run resumes or replaces a
+    finished one, and the scenario's title and description do not change any number, so they are
+    left out; every other field of the spec (seed, draws, chunk size, population, priors, levers,
+    rules, ...) is in.
     """
     mc = replace(
         spec.mc,
