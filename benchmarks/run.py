@@ -9,10 +9,12 @@ Prints, all measured in this run and process (plus the Dask workers it starts):
   loaded from numba's on-disk cache;
 - the Mesa engine's agent-steps per second and the core's speed-up over it on the same
   population and horizon, when the Mesa engine (``sim.abm``) is present;
-- time and peak memory (this process and its worker processes, resident set sampled every
-  0.1 s) to estimate the baseline odds with a 95% interval half-width of at most one point:
+- time and peak memory (this process and any worker processes, resident set sampled every
+  0.1 s) to estimate the baseline odds as a user runs them (the default backend: one thread per
+  core) with a 95% interval half-width of at most one point:
   9,604 draws, the worst case p = 0.5 (goals < 60 s and < 2 GB);
-- the Dask backend's speed-up with 2 workers over 1 (goal >= 1.7);
+- the speed-up of 2 threads over 1 (the serial backend, the default) and of 2 Dask workers over
+  1 (goal >= 1.7 each);
 - the default calibrated run's wall time, as ``python -m sim`` (goal < 3 min), and its sampler's
   simulations per effective draw (``benchmarks/bench_calibration.py``; smaller with ``--quick``);
 - time per agent-step from 1,000 to 100,000 agents (goal: flat within 20%), with chunks of the
@@ -123,12 +125,10 @@ def mesa_rate(*, agents: int, core_chunk: int) -> dict:
     }
 
 
-def odds_run(*, draws: int, half_width: float, workers: int, quick: bool) -> dict:
-    """Time and peak memory of a baseline run on the Dask backend (local cluster included)."""
-    over = [f"mc.draws={draws}"]
-    if workers > 1:
-        over += ["mc.backend=dask", f"mc.workers={workers}"]
-    spec = load_spec(over)
+def odds_run(*, draws: int, half_width: float, quick: bool) -> dict:
+    """Time and peak memory of a baseline run as a user starts it: the default backend, chunks on
+    one thread per core of this process (``mc.threads``)."""
+    spec = load_spec([f"mc.draws={draws}"])
     with PeakRSS() as mem:
         t = time.perf_counter()
         summary = targets.summarize(simulate(spec, progress=False))
@@ -140,7 +140,7 @@ def odds_run(*, draws: int, half_width: float, workers: int, quick: bool) -> dic
         "agents": spec.population.n_agents,
         "chunk": spec.mc.chunk,
         "backend": spec.mc.backend,
-        "workers": workers,
+        "workers": backends.backend_of(spec.mc).threads,
         "seconds": seconds,
         "peak_rss_bytes": mem.peak,
         "max_ci95_half_width": max(widths),
@@ -151,8 +151,9 @@ def odds_run(*, draws: int, half_width: float, workers: int, quick: bool) -> dic
 
 
 def dask_speedup(*, agents: int, draws: int, chunk: int) -> dict:
-    """Chunks through the Dask backend with 1 and 2 worker processes (clusters started and
-    warmed up beforehand, so the figures are of running, not of starting)."""
+    """Chunks on 1 and 2 threads of this process (the serial backend, the default), and through
+    the Dask backend with 1 and 2 worker processes (clusters started and warmed up beforehand, so
+    the figures are of running, not of starting)."""
     spec = load_spec([f"mc.draws={draws}", f"mc.chunk={chunk}", f"population.n_agents={agents}"])
     ctx = context(spec)
     values = parameter_sets(spec)
@@ -161,9 +162,12 @@ def dask_speedup(*, agents: int, draws: int, chunk: int) -> dict:
         return [(values[a:b], np.arange(a, b)) for a, b in ranges]
 
     out = {"agents": ctx.pop.n_agents, "draws": draws, "chunk": chunk}
-    t = time.perf_counter()
-    list(backends.Serial().imap(ctx, tasks(chunks_of(spec))))
-    out["serial_seconds"] = time.perf_counter() - t
+    for n in (1, 2):
+        t = time.perf_counter()
+        list(backends.Serial(threads=n).imap(ctx, tasks(chunks_of(spec))))
+        out[f"threads_{n}_seconds"] = time.perf_counter() - t
+    out["serial_seconds"] = out["threads_1_seconds"]
+    out["threads_speedup_2_over_1"] = out["threads_1_seconds"] / out["threads_2_seconds"]
     for n in (1, 2):
         with backends.local_cluster(n) as cluster:
             dask = backends.Dask(scheduler=cluster.scheduler_address)
@@ -218,9 +222,7 @@ def run(quick: bool) -> dict:
     out["scaling"] = scaling(counts, chunk=None)
     out["scaling_fixed_chunk"] = scaling(counts, chunk=chunk)
     hw = 0.05 if quick else 0.01
-    out["odds"] = odds_run(
-        draws=draws_for_half_width(hw), half_width=hw, workers=min(cpus, 2), quick=quick
-    )
+    out["odds"] = odds_run(draws=draws_for_half_width(hw), half_width=hw, quick=quick)
     # The default calibrated run, as a user starts it (smaller with --quick: a check, not the goal).
     out["calibrated"] = calibrated_run(CALIBRATION_QUICK if quick else [])
     o = out["odds"]
@@ -228,7 +230,9 @@ def run(quick: bool) -> dict:
         "core / uniform rate >= 1.0": out["core"]["ratio"] >= 1.0,
         "1-pp odds < 60 s": o["seconds_for_1pp"] < 60,
         "1-pp odds peak memory < 2 GB": o["peak_rss_bytes"] < 2e9,
-        "2 workers >= 1.7 x 1 worker": out["dask"]["speedup_2_over_1"] >= 1.7,
+        "2 threads >= 1.7 x 1 thread (serial backend)": out["dask"]["threads_speedup_2_over_1"]
+        >= 1.7,
+        "2 Dask workers >= 1.7 x 1 worker": out["dask"]["speedup_2_over_1"] >= 1.7,
         "time per agent-step flat within 20% (same work per chunk)": out["scaling"]["spread"]
         <= 0.2,
         f"time per agent-step flat within 20% (chunks of {chunk} draws)": out[
@@ -269,12 +273,14 @@ def table(r: dict) -> str:
     est = " (estimate, scaled from the run above)" if o["seconds_for_1pp_is_estimate"] else ""
     lines += [
         f"baseline odds             {o['draws']:,} draws x {o['agents']:,} agents, "
-        f"{o['backend']} x {o['workers']}: {o['seconds']:.1f} s, peak memory "
+        f"{o['backend']} on {o['workers']} threads: {o['seconds']:.1f} s, peak memory "
         f"{o['peak_rss_bytes'] / 2**30:.2f} GiB, widest 95% CI half-width "
         f"{o['max_ci95_half_width']:.2%}",
         f"  for 1 pp (9,604 draws)  {o['seconds_for_1pp']:.1f} s{est}   (goals < 60 s, < 2 GB)",
-        f"Dask, {d['draws']} draws x {d['agents']:,} agents in chunks of {d['chunk']}: "
-        f"serial {d['serial_seconds']:.2f} s, 1 worker {d['workers_1_seconds']:.2f} s, "
+        f"threads, {d['draws']} draws x {d['agents']:,} agents in chunks of {d['chunk']}: "
+        f"1 thread {d['threads_1_seconds']:.2f} s, 2 threads {d['threads_2_seconds']:.2f} s: "
+        f"{d['threads_speedup_2_over_1']:.2f} x   (goal >= 1.7)",
+        f"Dask, the same chunks: 1 worker {d['workers_1_seconds']:.2f} s, "
         f"2 workers {d['workers_2_seconds']:.2f} s: {d['speedup_2_over_1']:.2f} x   "
         "(goal >= 1.7)",
         *(
