@@ -132,11 +132,14 @@ class Simulator:
             )
             for t in self.targets
         ]
-        for a in range(0, len(values), step):
-            b = min(a + step, len(values))
-            res = backends.run_chunk(self.ctx, values[a:b], np.arange(a, b, dtype=np.int64))
+        tasks = [
+            (values[a : a + step], np.arange(a, min(a + step, len(values)), dtype=np.int64))
+            for a in range(0, len(values), step)
+        ]
+        # Chunks on the run's threads (mc.threads); each result says which draws it holds.
+        for res in backends.backend_of(self.spec.mc).imap(self.ctx, tasks):
             for j, (s, i, m) in enumerate(cols):
-                out[j, a:b] = np.clip(res.share[:, s, i, m], 0.0, 1.0)
+                out[j, res.draws] = np.clip(res.share[:, s, i, m], 0.0, 1.0)
         return out
 
 

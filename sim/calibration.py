@@ -243,11 +243,14 @@ def smc_record(
     weight: NDArray[np.float64],
     prior_weight: NDArray[np.float64],
     rounds: Sequence[dict],
+    lineage: NDArray[np.int64] | None = None,
 ) -> xr.Dataset:
     """Attach a sequential Monte Carlo calibration to the run ``ds`` (:mod:`sim.posterior`).
 
     ``weight`` (draw,) counts the posterior particles, ``prior_weight`` the prior draws; both sum
-    to 1. ``rounds`` holds :meth:`sim.smc.State.summary` of every round. The effective sample size
+    to 1. ``lineage`` (draw,) is each particle's eve (:attr:`sim.smc.State.eve`), -1 for the prior
+    draws: the posterior odds' intervals count lineages (:func:`sim.results.lineage_of`).
+    ``rounds`` holds :meth:`sim.smc.State.summary` of every round. The effective sample size
     is the number of distinct particles after the last moves; the status is ``ok`` when it
     reaches ``cal.ess_min`` and the last round is the posterior (inverse temperature 1).
     """
@@ -292,7 +295,19 @@ def smc_record(
         "checks": _checks(rows, prior_weight, weight if ok else None),
         "not_used": _not_used(rows),
     }
-    return _with_weights(ds, info, weight=weight, prior_weight=prior_weight)
+    out = _with_weights(ds, info, weight=weight, prior_weight=prior_weight)
+    if lineage is not None:
+        out["lineage"] = ("draw", np.asarray(lineage, dtype=np.int64))
+        out["lineage"].attrs = {
+            "long_name": "lineage of the posterior particle",
+            "units": "1",
+            "description": (
+                "the first-round sampler particle the particle descends from (-1: a prior "
+                "draw); particles of one lineage are correlated, so the posterior odds' "
+                "intervals count lineages, not particles"
+            ),
+        }
+    return out
 
 
 def describe_draws(summary: dict) -> str:
@@ -314,6 +329,19 @@ def describe_sampler(sampler: dict) -> str:
         f"{'-' if acc is None else f'{acc:.2f}'}, {sampler['simulations']:,} simulations "
         f"({sampler['simulations_per_effective_draw']:.1f} per effective draw) on "
         f"{sampler['n_agents']:,} agents, {sampler['seconds']:.0f} s"
+    )
+
+
+def describe_lineages(record: dict) -> str | None:
+    """One sentence on how many independent draws the primary posterior odds rest on (the
+    record's ``primary_n_eff``, from :func:`sim.targets.summarize`), or None without one."""
+    n_eff = record.get("primary_n_eff")
+    if n_eff is None:
+        return None
+    return (
+        f"the primary odds' interval counts about {n_eff:,.0f} independent draws, not "
+        f"{record['n_draws']:,}: particles descended from the same first-round particle of the "
+        "sampler are correlated, so it counts their lineages (Chan and Lai 2013)"
     )
 
 

@@ -164,6 +164,9 @@ def format_calibration(summary: dict) -> str:
     ]
     if "sampler" in cal:
         lines.append(calibration.describe_sampler(cal["sampler"]))
+    lineages = calibration.describe_lineages(cal) if ok else None
+    if lineages is not None:
+        lines.append(lineages)
     if ok:
         lines.append(f"{'target':<34} {'prior':>6}  {'posterior':>9}")
         for t in summary["targets"]:

@@ -141,7 +141,8 @@ def run_calibrated(spec: Spec, *, folder: Path | None = None) -> xr.Dataset:
 
     Returns the results Dataset of ``mc.draws + calibration.particles`` draws: the first
     ``mc.draws`` are the prior design (:func:`sim.engine.parameter_sets`), the rest the posterior
-    particles; ``weight`` counts the particles, ``prior_weight`` the prior draws, and the
+    particles; ``weight`` counts the particles, ``prior_weight`` the prior draws, ``lineage``
+    is each particle's eve in the sampler (-1 for the prior draws), and the
     ``calibration`` record (:func:`sim.calibration.smc_record`) holds the sampler's rounds.
     """
     history, last = [], None
@@ -154,4 +155,5 @@ def run_calibrated(spec: Spec, *, folder: Path | None = None) -> xr.Dataset:
     ds = engine.simulate(full, folder=folder, values=values)
     weight = np.r_[np.zeros(n_prior), np.full(n_post, 1.0 / n_post)]
     prior = np.r_[np.full(n_prior, 1.0 / n_prior), np.zeros(n_post)]
-    return calibration.smc_record(ds, cal, weight, prior, history)
+    lineage = np.r_[np.full(n_prior, -1), last.eve].astype(np.int64)
+    return calibration.smc_record(ds, cal, weight, prior, history, lineage)

@@ -402,6 +402,26 @@ def with_cf(ds: xr.Dataset) -> xr.Dataset:
     return ds
 
 
+def lineage_of(ds: xr.Dataset) -> np.ndarray | None:
+    """Each draw's lineage in the posterior sampler, shape (n_draws,), or None when the draws
+    counted by :func:`weights_of` are independent (no sampler, or a refused posterior, whose
+    prior draws are counted instead).
+
+    Posterior particles descended from the same first-round particle are correlated: the odds'
+    intervals count lineages (:func:`sim.stats.lineage_effective_size`) [1]_.
+
+    References
+    ----------
+    .. [1] Chan, H. P. and Lai, T. L. (2013). Annals of Statistics 41(6), 2877-2904.
+    """
+    if "lineage" not in ds:
+        return None
+    record = calibration_of(ds)
+    if record is not None and record["status"] != "ok":
+        return None
+    return ds["lineage"].transpose("draw").values.astype(np.int64)
+
+
 def prior_weights_of(ds: xr.Dataset) -> np.ndarray | None:
     """The weights that count the prior draws, shape (n_draws,), or None when every draw is a
     prior draw. A run calibrated by sequential Monte Carlo (:mod:`sim.posterior`) holds prior

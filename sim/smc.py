@@ -105,6 +105,10 @@ class State:
         Share of this round's proposals accepted; NaN in round 0 (no moves).
     n_distinct : int
         Number of distinct particles.
+    eve : ndarray of int, shape (n_particles,)
+        Each particle's eve: the prior particle (round 0) it descends from through the
+        resamplings (moves do not change it). Particles with the same eve are correlated; the
+        spread of estimates over eves gives their variance (:func:`sim.stats.lineage_variance`).
     n_evaluations : int
         Log-likelihood evaluations (simulations) so far, all rounds together.
     log_evidence_increment : float
@@ -125,6 +129,7 @@ class State:
     ess: float
     p_accept: float
     n_distinct: int
+    eve: NDArray[np.intp]
     n_evaluations: int
     log_evidence_increment: float
     log_evidence: float
@@ -219,6 +224,7 @@ def sample(
         return _checked(log_likelihood(z, ids), z.shape[0])
 
     z = rng.standard_normal((n_particles, n_dim))
+    eve = np.arange(n_particles)
     ll = evaluate(z)
     if not np.isfinite(ll).any():
         raise ValueError("log_likelihood is -inf for every prior particle: nothing to weight")
@@ -236,7 +242,7 @@ def sample(
                 weights = w / w.sum()
                 chol = _proposal_factor(z, weights)
                 keep = _systematic(weights, rng)
-                z, ll, beta = z[keep], ll[keep], new_beta
+                z, ll, eve, beta = z[keep], ll[keep], eve[keep], new_beta
             elif _n_distinct(z) < min_distinct:
                 increment, ess = 0.0, float(n_particles)
                 chol = _proposal_factor(z, np.full(n_particles, 1.0 / n_particles))
@@ -254,6 +260,7 @@ def sample(
             ess=ess,
             p_accept=p_accept,
             n_distinct=_n_distinct(z),
+            eve=eve,
             n_evaluations=n_evaluated,
             log_evidence_increment=increment,
             log_evidence=log_evidence,

@@ -12,6 +12,10 @@ References
 .. [2] Kish, L. (1965). Survey Sampling. Wiley, section 11.7 (effective sample size).
 .. [3] Newcombe, R. G. (1998). Improved confidence intervals for the difference between
    binomial proportions based on paired data. Statistics in Medicine 17(22), 2635-2650.
+.. [4] Chan, H. P. and Lai, T. L. (2013). A general theory of particle filters in hidden Markov
+   models and some applications. Annals of Statistics 41(6), 2877-2904.
+.. [5] Lee, A. and Whiteley, N. (2018). Variance estimation in the particle filter. Biometrika
+   105(3), 609-625.
 """
 
 from __future__ import annotations
@@ -100,6 +104,54 @@ def weighted_quantile(
         cdf = (np.cumsum(wv) - 0.5 * wv) / wv.sum()
         out[i] = np.interp(q.ravel(), cdf, v)
     return np.moveaxis(out.reshape(*x.shape[:-1], q.size), -1, 0).reshape(*q.shape, *x.shape[:-1])
+
+
+def lineage_variance(
+    values: ArrayLike, lineage: ArrayLike, weights: ArrayLike | None = None
+) -> float:
+    """Variance of the (weighted) mean of ``values`` over draws that share lineages.
+
+    Draws with the same ``lineage`` label (the particles of a sequential Monte Carlo sampler
+    that descend from the same first-round particle, its eve: :attr:`sim.smc.State.eve`) are
+    correlated; lineages are not. The estimate is the eve-based one of Chan and Lai [4]_ (see
+    also Lee and Whiteley [5]_): ``sum_j (sum_{i in j} w_i (f_i - f_bar))^2`` with the weights
+    normalised to 1. With every draw a lineage of its own and equal weights it is
+    ``s^2 / n`` (``s^2`` the population variance of the values); a lineage of ``k`` copies of
+    one value counts as one draw.
+
+    Parameters
+    ----------
+    values : array_like, shape (n,)
+    lineage : array_like of int, shape (n,)
+        Each draw's lineage label.
+    weights : array_like, shape (n,), optional
+        Non-negative weights; equal when None.
+    """
+    f = np.asarray(values, dtype=np.float64)
+    w = np.full(f.size, 1.0) if weights is None else np.asarray(weights, dtype=np.float64)
+    w = w / w.sum()
+    _, group = np.unique(np.asarray(lineage), return_inverse=True)
+    dev = np.bincount(group.ravel(), weights=w * (f - np.sum(w * f)))
+    return float(np.sum(dev**2))
+
+
+def lineage_effective_size(
+    hit: ArrayLike, lineage: ArrayLike, weights: ArrayLike | None = None
+) -> float:
+    """Effective number of independent draws behind a (weighted) proportion of draws that
+    share lineages: ``p (1 - p) / V`` with ``V`` the :func:`lineage_variance` of the hits, at
+    most Kish's effective size of the weights. When every lineage hits alike (``V`` = 0, e.g.
+    ``p`` 0 or 1) it is Kish's size of the lineages' total weights: the number of lineages
+    when they weigh alike."""
+    h = np.asarray(hit, dtype=np.float64)
+    w = np.full(h.size, 1.0) if weights is None else np.asarray(weights, dtype=np.float64)
+    kish = effective_sample_size(w)
+    p = float(np.sum(w * h) / w.sum())
+    v = lineage_variance(h, lineage, w)
+    if v > 0 and 0.0 < p < 1.0:
+        return min(kish, p * (1.0 - p) / v)
+    _, group = np.unique(np.asarray(lineage), return_inverse=True)
+    return min(kish, effective_sample_size(np.bincount(group.ravel(), weights=w)))
 
 
 def wilson(p: float, n: float, *, confidence: float = 0.95) -> tuple[float, float]:
@@ -212,7 +264,9 @@ class Odds:
     n : int
         Draws counted.
     n_eff : float
-        Kish's effective number of draws (``n`` when they are equally likely).
+        Kish's effective number of draws (``n`` when they are equally likely); for draws that
+        share lineages, the effective number of independent draws behind ``p_hit``
+        (:func:`lineage_effective_size`).
     """
 
     target: Threshold
@@ -241,7 +295,14 @@ class Odds:
         return replace(self, p_hit=0.0, ci95=wilson(0.0, self.n_eff), cap=cap, note=note)
 
     @classmethod
-    def of(cls, target: Threshold, share: ArrayLike, *, weights: ArrayLike | None = None) -> Odds:
+    def of(
+        cls,
+        target: Threshold,
+        share: ArrayLike,
+        *,
+        weights: ArrayLike | None = None,
+        lineage: ArrayLike | None = None,
+    ) -> Odds:
         """Odds of ``target`` from each draw's share at the end of its year.
 
         Parameters
@@ -251,6 +312,10 @@ class Odds:
             Each draw's share at the end of the target year, in [0, 1].
         weights : array_like, shape (n_draws,), optional
             Non-negative draw weights (e.g. a calibration's ``weight``); equal when None.
+        lineage : array_like of int, shape (n_draws,), optional
+            Each draw's lineage (:func:`sim.results.lineage_of`): the interval then counts the
+            effective number of independent draws (:func:`lineage_effective_size`), not the
+            draws. Draws of weight 0 may carry any label.
         """
         s = np.asarray(share, dtype=np.float64)
         hit = s > target.threshold
@@ -261,6 +326,10 @@ class Odds:
             w = np.asarray(weights, dtype=np.float64)
             p = float(np.sum(w * hit) / w.sum())
             n_eff = effective_sample_size(w)
+        if lineage is not None:
+            w = np.ones(s.size) if weights is None else np.asarray(weights, dtype=np.float64)
+            counted = w > 0
+            n_eff = lineage_effective_size(hit[counted], np.asarray(lineage)[counted], w[counted])
         p05, med, p95 = weighted_quantile(s, BAND, weights=weights)
         return cls(target, p, wilson(p, n_eff), float(med), float(p05), float(p95), s.size, n_eff)
 

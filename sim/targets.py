@@ -20,19 +20,23 @@ def evaluate(
     targets: Sequence[Target] | None = None,
     *,
     weights: ArrayLike | None = None,
+    lineage: ArrayLike | None = None,
 ) -> list[Odds]:
     """Odds of each target over the draws of ``ds`` (its recorded targets by default).
 
     With ``weights`` (draw,), non-negative (e.g. :func:`sim.results.weights_of`), ``p_hit`` is
     the weighted share of draws above the threshold, its interval Wilson's over Kish's effective
-    number of draws and the share band weighted quantiles (:meth:`sim.stats.Odds.of`). A target
+    number of draws and the share band weighted quantiles (:meth:`sim.stats.Odds.of`). With
+    ``lineage`` (:func:`sim.results.lineage_of`: posterior particles that share ancestors), the
+    interval counts the effective number of independent draws instead. A target
     above its reading's built-in cap (:func:`sim.results.caps_of`) has ``p_hit`` 0 and a note
     (:meth:`sim.stats.Odds.out_of_reach`).
     """
     caps = results.caps_of(ds)
     out = []
     for t in targets or results.targets_of(ds):
-        odds = Odds.of(t, results.share_at(ds, t.year, t.tech, t.metric).values, weights=weights)
+        share = results.share_at(ds, t.year, t.tech, t.metric).values
+        odds = Odds.of(t, share, weights=weights, lineage=lineage)
         cap = caps.get((t.year, t.metric, t.tech))
         out.append(odds if cap is None else odds.out_of_reach(cap))
     return out
@@ -87,13 +91,32 @@ def summarize(ds: xr.Dataset) -> dict:
         out["shocks"] = summarize_events(ds)
     if "weight" in ds:
         w = results.weights_of(ds)
-        post = [None] * len(out["targets"]) if w is None else evaluate(ds, weights=w)
+        post = (
+            [None] * len(out["targets"])
+            if w is None
+            else evaluate(ds, weights=w, lineage=results.lineage_of(ds))
+        )
         out["targets"] = [
             _beside_prior(None if q is None else q.to_dict(), d)
             for q, d in zip(post, out["targets"], strict=True)
         ]
         out["calibration"] = results.calibration_of(ds)
+        odds = primary_lineage_odds(ds)
+        if odds is not None:
+            # How many independent draws the primary interval counts.
+            out["calibration"]["primary_n_eff"] = odds.n_eff
     return out
+
+
+def primary_lineage_odds(ds: xr.Dataset) -> Odds | None:
+    """The primary reading's first posterior odds when the posterior particles share lineages
+    (:func:`sim.results.lineage_of`; its ``n_eff`` is the number of independent draws its
+    interval counts), else None."""
+    lineage, w = results.lineage_of(ds), results.weights_of(ds)
+    primary = [t for t in results.targets_of(ds) if t.primary][:1]
+    if lineage is None or w is None or not primary:
+        return None
+    return evaluate(ds, primary, weights=w, lineage=lineage)[0]
 
 
 def odds_csv(summary: dict) -> str:

@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim import observations, posterior, results
+from sim import observations, posterior, results, stats
+from sim.cli import format_calibration
 from sim.config import load_spec
 from sim.pipeline import run_one
 from sim.targets import summarize
@@ -47,6 +48,23 @@ def test_run_holds_prior_draws_and_posterior_particles_with_their_weights(calibr
     assert all("posterior" in c for c in cal["checks"])
     t = summary["targets"][0]
     assert 0 <= t["p_hit"] <= 1 and 0 <= t["prior_p_hit"] <= 1
+
+
+def test_particles_carry_their_lineage_and_the_odds_interval_counts_lineages(calibrated):
+    ds, summary = calibrated
+    lineage = results.lineage_of(ds)
+    assert (lineage[:8] == -1).all()
+    assert lineage[8:].min() >= 0 and lineage[8:].max() < 24
+    # Particles sharing a lineage are not independent draws: the posterior interval is at least
+    # as wide as Wilson's over all 24 particles.
+    for t in summary["targets"]:
+        if t["p_hit"] is None or t.get("note"):
+            continue
+        lo, hi = stats.wilson(t["p_hit"], 24)
+        assert t["ci95"][0] <= lo + 1e-12 and t["ci95"][1] >= hi - 1e-12
+    n_eff = summary["calibration"]["primary_n_eff"]
+    assert 0 < n_eff <= 24
+    assert f"about {n_eff:,.0f} independent draws" in format_calibration(summary)
 
 
 def test_same_seed_gives_the_same_posterior(calibrated):

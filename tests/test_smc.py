@@ -13,6 +13,7 @@ import pytest
 from scipy import stats
 
 from sim import smc, streams
+from sim import stats as stats_mod
 
 N_EFFECTIVE = 1000
 N_RUNS = 40
@@ -209,3 +210,40 @@ def test_sampler_stream_is_apart_from_the_population_and_draw_streams():
     assert not np.array_equal(x, streams.population_rng(1).random(4))
     assert not np.array_equal(x, np.random.default_rng(streams.draw_seed(1, 0)).random(4))
     np.testing.assert_array_equal(x, streams.sampler_rng(1).random(4))
+
+
+@pytest.fixture(scope="module")
+def sticky_runs() -> list[smc.State]:
+    """Runs whose particles stay correlated: one Metropolis step per round (see above)."""
+    return [smc.run(gaussian_loglik, n_dim=2, rng=seed, n_moves=1) for seed in range(N_RUNS)]
+
+
+def _coverage(runs: list[smc.State], *, lineage: bool) -> float:
+    """Share of runs whose 95% Wilson interval of P(z_0 > posterior median) holds the truth,
+    1/2, over the particles (``lineage`` False) or over their effective number given their
+    lineages."""
+    truth, covered = 0.5, 0
+    for s in runs:
+        hit = s.z[:, 0] > M[0]
+        n = stats_mod.lineage_effective_size(hit, s.eve) if lineage else hit.size
+        lo, hi = stats_mod.wilson(float(hit.mean()), n)
+        covered += lo <= truth <= hi
+    return covered / len(runs)
+
+
+def test_lineages_make_the_odds_interval_cover_where_counting_particles_does_not(sticky_runs):
+    """Correlated particles: an interval over all 2,000 particles is too narrow and misses the
+    truth too often; counting the particles' lineages (their eves) restores the coverage."""
+    assert all(np.isin(s.eve, np.arange(2000)).all() for s in sticky_runs)
+    naive, by_lineage = _coverage(sticky_runs, lineage=False), _coverage(sticky_runs, lineage=True)
+    assert by_lineage >= 0.85
+    assert naive < by_lineage
+
+
+def test_eves_follow_the_resampling_and_not_the_moves(gaussian_runs):
+    s = gaussian_runs[0]
+    # Resampled copies keep their eve: there are fewer distinct eves than particles, and every
+    # eve is a first-round particle.
+    assert len(np.unique(s.eve)) < s.z.shape[0]
+    assert s.eve.min() >= 0 and s.eve.max() < s.z.shape[0]
+    assert np.all(np.diff(s.eve) >= 0)  # systematic resampling keeps the order

@@ -178,6 +178,12 @@ def calibration_markdown(ds: xr.Dataset) -> list[str]:
     if "sampler" in record:
         sentence = calibration.describe_sampler(record["sampler"])
         lines += [sentence[:1].upper() + sentence[1:] + ".", ""]
+    primary = targets.primary_lineage_odds(ds) if ok else None
+    lineages = calibration.describe_lineages(
+        record | {"primary_n_eff": None if primary is None else primary.n_eff}
+    )
+    if lineages is not None:
+        lines += [lineages[:1].upper() + lineages[1:] + ".", ""]
     if ok:
         lines += [*_prior_posterior_table(ds), ""]
     return lines + _checks_markdown(record) + _not_used_markdown(record)

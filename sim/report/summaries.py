@@ -39,7 +39,7 @@ def draw_quantiles(da: xr.DataArray, q: Sequence[float], ds: xr.Dataset) -> xr.D
 def odds(ds: xr.Dataset, targets: Sequence[Target] | None = None) -> list[Odds]:
     """Odds of each target of ``ds`` (its recorded targets by default): :func:`sim.targets.evaluate`
     with the run's draw weights (none when calibration is off or refused)."""
-    return evaluate(ds, targets, weights=results.weights_of(ds))
+    return evaluate(ds, targets, weights=results.weights_of(ds), lineage=results.lineage_of(ds))
 
 
 def crossing_year(ds: xr.Dataset, threshold: float, *, metric: str, tech: str) -> xr.DataArray:
