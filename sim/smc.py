@@ -34,6 +34,11 @@ effectively independent draws there are (in a two-dimensional Gaussian example, 
 After ``b`` reaches 1, extra move rounds run until at least ``min_distinct`` particles are
 distinct (a duplicated particle counts once).
 
+Each particle keeps its *eve*, the round-0 particle it descends from: resampling copies it, moves
+leave it. Particles of one eve are correlated and different eves are not (asymptotically), so the
+spread of a posterior mean's terms over eves estimates its Monte Carlo variance [10]_
+(:func:`sim.stats.lineage_variance`): distinct particles overstate the independent draws.
+
 :func:`sample` is a generator of :class:`State` values, one per round; :func:`run` is the thin
 wrapper that returns the last.
 
@@ -60,6 +65,8 @@ References
 .. [9] Doucet, A., Pitt, M. K., Deligiannidis, G. and Kohn, R. (2015). Efficient implementation
    of Markov chain Monte Carlo when using an unbiased likelihood estimator. Biometrika 102(2),
    295-313.
+.. [10] Chan, H. P. and Lai, T. L. (2013). A general theory of particle filters in hidden Markov
+   models and some applications. Annals of Statistics 41(6), 2877-2904.
 """
 
 from __future__ import annotations
