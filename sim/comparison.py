@@ -225,7 +225,8 @@ def compare(runs: Sequence[xr.Dataset]) -> Comparison:
     -------
     Comparison
         For each scenario its title, public cost and, per target, its odds (every draw counted
-        equally; after sequential Monte Carlo, every posterior particle: :func:`counted_draws`)
+        equally; after sequential Monte Carlo, every posterior particle: :func:`counted_draws`,
+        the interval counting the particles' lineages)
         and, against the reference, the paired change in the odds and in the share,
         the extra cost and the change per 100 bn yuan. ``to_dict()`` is ``comparison.json``.
 
@@ -246,7 +247,7 @@ def compare(runs: Sequence[xr.Dataset]) -> Comparison:
             costs.summarize(ds) if "public_cost" in ds else None,
             tuple(
                 Row(o, None if ds is ref else _change(ds, ref, o.target))
-                for o in evaluate(ds, targets)
+                for o in evaluate(ds, targets, lineage=results.lineage_of(ds))
             ),
         )
         for ds in runs

@@ -119,6 +119,8 @@ def test_a_calibrated_comparison_counts_the_posterior_particles_as_each_run_does
     for scen, (_, summary) in zip(comp.scenarios, runs, strict=True):
         for row, t in zip(scen.rows, summary["targets"], strict=True):
             assert row.odds.p_hit == pytest.approx(t["p_hit"])
+            # The same interval as the run's own: over the particles' lineages.
+            assert row.odds.ci95 == pytest.approx(tuple(t["ci95"]))
     (ref, _), (alt, _) = runs
     post = np.flatnonzero(ref["weight"].values > 0)
     np.testing.assert_array_equal(ref["param_value"].values[post], alt["param_value"].values[post])
