@@ -419,7 +419,9 @@ def lineage_of(ds: xr.Dataset) -> np.ndarray | None:
     record = calibration_of(ds)
     if record is not None and record["status"] != "ok":
         return None
-    return ds["lineage"].transpose("draw").values.astype(np.int64)
+    lineage = ds["lineage"].transpose("draw").values.astype(np.int64)
+    # Prior draws alone (label -1) are independent.
+    return None if (lineage < 0).all() else lineage
 
 
 def prior_weights_of(ds: xr.Dataset) -> np.ndarray | None:

@@ -12,6 +12,7 @@ from sim import observations, posterior, results, stats
 from sim.cli import format_calibration
 from sim.config import load_spec
 from sim.pipeline import run_one
+from sim.report import summaries
 from sim.targets import summarize
 
 from helpers import CHEAP, SMC_TINY
@@ -62,6 +63,10 @@ def test_particles_carry_their_lineage_and_the_odds_interval_counts_lineages(cal
             continue
         lo, hi = stats.wilson(t["p_hit"], 24)
         assert t["ci95"][0] <= lo + 1e-12 and t["ci95"][1] >= hi - 1e-12
+    # The prior draws are independent: the report's prior odds are the summary's.
+    prior = summaries.odds(summaries.prior_of(ds))
+    for o, t in zip(prior, summary["targets"], strict=True):
+        assert o.ci95 == pytest.approx(tuple(t["prior_ci95"]))
     n_eff = summary["calibration"]["primary_n_eff"]
     assert 0 < n_eff <= 24
     assert f"about {n_eff:,.0f} independent draws" in format_calibration(summary)

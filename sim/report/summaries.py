@@ -85,7 +85,7 @@ def prior_draws(ds: xr.Dataset) -> NDArray[np.int64]:
 
 def prior_of(ds: xr.Dataset) -> xr.Dataset:
     """The prior draws of a calibrated run (:func:`prior_draws`), counted equally."""
-    out = ds.drop_vars(["weight", "prior_weight"], errors="ignore")
+    out = ds.drop_vars(["weight", "prior_weight", "lineage"], errors="ignore")
     return out.isel(draw=prior_draws(ds))
 
 
