@@ -60,6 +60,7 @@ DIMS: dict[str, tuple[str, ...]] = {
     "param_value": ("draw", "param"),
     "weight": ("draw",),
     "prior_weight": ("draw",),
+    "lineage": ("draw",),
 }
 
 
@@ -357,6 +358,7 @@ CF_ATTRS: dict[str, tuple[str, str]] = {
     "share_sector": ("adopted share by sector at the end of each target year", "1"),
     "param_value": ("sampled parameter value (units per parameter: see the priors attribute)", "1"),
     "weight": ("draw weight", "1"),
+    "lineage": ("lineage of the posterior particle (-1: a prior draw)", "1"),
     "events": ("number of shocks of each kind in the draw's horizon", "1"),
     "event_time": ("start of each shock, decimal year", "year"),
     "public_cost": ("public cost of each lever, programmes included", "yuan"),

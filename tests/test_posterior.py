@@ -13,6 +13,7 @@ from sim.cli import format_calibration
 from sim.config import load_spec
 from sim.pipeline import run_one
 from sim.report import summaries
+from sim.report.answer import answer_markdown
 from sim.targets import summarize
 
 from helpers import CHEAP, SMC_TINY
@@ -70,6 +71,7 @@ def test_particles_carry_their_lineage_and_the_odds_interval_counts_lineages(cal
     n_eff = summary["calibration"]["primary_n_eff"]
     assert 0 < n_eff <= 24
     assert f"about {n_eff:,.0f} independent draws" in format_calibration(summary)
+    assert f"about {n_eff:,.0f} independent draws" in "\n".join(answer_markdown(ds, summary))
 
 
 def test_same_seed_gives_the_same_posterior(calibrated):

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import xarray as xr
 
-from sim import calibration, results
+from sim import calibration, results, targets
 from sim.comparison import Comparison
 from sim.report.style import METRIC_LABELS, TECH_LABELS, label, pct, pp
 from sim.stats import rank_correlation
@@ -91,6 +91,13 @@ def _assumptions(ds: xr.Dataset, summary: dict) -> str:
     cal = "not calibrated to observations"
     if calibrated is not None:
         cal = f"calibration {calibrated['status']} (ESS {calibrated['ess']:.0f})"
+        primary = targets.primary_lineage_odds(ds) if calibrated["status"] == "ok" else None
+        if primary is not None:
+            cal = (
+                f"calibration {calibrated['status']} ({calibrated['ess']:,.0f} distinct "
+                f"particles; the primary interval counts about {primary.n_eff:,.0f} independent "
+                "draws)"
+            )
     return (
         f"**Assumptions:** scenario `{a.get('scenario')}` ({a.get('scenario_title')}); "
         f"{calibration.describe_draws(summary)} (priors in `conf/priors/default.yaml`, "
