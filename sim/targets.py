@@ -91,20 +91,19 @@ def summarize(ds: xr.Dataset) -> dict:
         out["shocks"] = summarize_events(ds)
     if "weight" in ds:
         w = results.weights_of(ds)
+        lineage = results.lineage_of(ds)
         post = (
-            [None] * len(out["targets"])
-            if w is None
-            else evaluate(ds, weights=w, lineage=results.lineage_of(ds))
+            [None] * len(out["targets"]) if w is None else evaluate(ds, weights=w, lineage=lineage)
         )
         out["targets"] = [
             _beside_prior(None if q is None else q.to_dict(), d)
             for q, d in zip(post, out["targets"], strict=True)
         ]
         out["calibration"] = results.calibration_of(ds)
-        odds = primary_lineage_odds(ds)
-        if odds is not None:
+        primary = next((q for q in post if q is not None and q.target.primary), None)
+        if lineage is not None and primary is not None:
             # How many independent draws the primary interval counts.
-            out["calibration"]["primary_n_eff"] = odds.n_eff
+            out["calibration"]["primary_n_eff"] = primary.n_eff
     return out
 
 
