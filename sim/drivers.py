@@ -153,7 +153,10 @@ class CellParams:
         names = [lv.name for lv in spec.levers]
         self._i_compute, self._i_safety = names.index("compute"), names.index("safety")
         self._cache: dict[str, NDArray] = {}
-        self._access: tuple[float, tuple[NDArray, NDArray]] | None = None
+        # Cells share a handful of starting access levels (a person group's): access is computed
+        # once per level, by the same operations a cell's would be.
+        self._levels, self._level_of = np.unique(lay.access0, return_inverse=True)
+        self._access: tuple[float, tuple[NDArray, NDArray], NDArray] | None = None
         self._surge = (
             (prm["agent.surge_people"], prm["agent.surge_months"])
             if "agent.surge_people" in spec.param_names
@@ -281,26 +284,33 @@ class CellParams:
         """Internet access at decimal year ``t``: of each cell's group (n_cells, n_draws; 1 for
         firms) and of the whole population (1, n_draws). The last time's values are kept:
         a month asks for them for its ceilings and its online shares."""
+        return self._access_at(t)[0]
+
+    def _access_at(
+        self, t: float
+    ) -> tuple[tuple[NDArray[np.float64], NDArray[np.float64]], NDArray[np.float64]]:
+        """:meth:`access` at ``t``, and the access of each starting level (n_levels, n_draws)."""
         if self._access is not None and self._access[0] == t:
-            return self._access[1]
-        a = rules.internet_access(
-            np.minimum(self.lay.access0, 1.0 - 1e-12)[:, None],
+            return self._access[1:]
+        by_level = rules.internet_access(
+            np.minimum(self._levels, 1.0 - 1e-12)[:, None],
             self.access_trend,
             t - ACCESS_YEAR,
         )
-        a = np.where(self.firms, 1.0, a)
+        a = np.where(self.firms, 1.0, by_level[self._level_of])
         out = a, (self.lay.person_share @ a)[None, :] if self.lay.has_people else a[:1]
-        self._access = (t, out)
-        return out
+        self._access = (t, out, by_level)
+        return out, by_level
 
     def online_share(self, t: float) -> NDArray[np.float64]:
         """Share of each cell's agents online at decimal year ``t``, (n_cells, n_draws): 1 in
         cells online at the start and in firm cells; in offline cells the share of the group's
         offline that has come online since :data:`sim.layout.ACCESS_YEAR`. A person agent of an
         offline cell is online while its latent online rank is below it."""
-        a, _ = self.access(t)
+        _, by_level = self._access_at(t)
+        since = rules.online_since(self._levels[:, None], by_level)[self._level_of]
         start_online = (self.pop.cell_internet | (self.pop.cell_kind == FIRMS))[:, None]
-        return np.where(start_online, 1.0, rules.online_since(self.lay.access0[:, None], a))
+        return np.where(start_online, 1.0, since)
 
     def ceilings(
         self, pqm: Mapping[str, tuple[NDArray, NDArray, NDArray]], t: float

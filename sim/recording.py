@@ -107,23 +107,24 @@ class Recorder:
             internet users metric), else that metric counts the start's access.
         """
         lay, n_m, n_p, n_s = self.lay, self.n_m, self.n_p, self.n_s
-        n_d = counts.shape[2]
-        # Contiguous (rows, n_cells, n_draws): sparse products read their operand in C order.
-        c = np.ascontiguousarray(counts.transpose(1, 0, 2), dtype=np.float64)
-        s4 = c[:4] / self.cell_n[None, :, None]
-        self.share[:, step] = np.stack([lay.national @ s for s in s4]).transpose(2, 0, 1)
-        dynamic = c.shape[0] == 9 and lay.has_people
+        n_c, n_rows, n_d = counts.shape
+        # Each sparse product takes every row and draw at once, as columns of one operand: one
+        # pass over the weights per product.
+        s4 = (counts[:, :4] / self.cell_n[:, None, None]).reshape(n_c, 4 * n_d)
+        self.share[:, step] = (lay.national @ s4).reshape(n_m, 4, n_d).transpose(2, 1, 0)
+        dynamic = n_rows == 9 and lay.has_people
         if dynamic:
-            national = np.stack([self._person_national @ ox for ox in c[5:]])[:, 0]
-            self.share[:, step, :, self._i_net] = (national / (self._person_national @ c[4])).T
+            c = counts.reshape(n_c, n_rows * n_d).astype(np.float64)
+            person = (self._person_national @ c).reshape(n_rows, n_d)
+            self.share[:, step, :, self._i_net] = (person[5:] / person[4]).T
         if step in self.year_step:
             j = self.year_step[step]
-            prov = np.stack([lay.province @ s for s in s4]).reshape(4, n_m, n_p, n_d)
-            sect = np.stack([lay.sector @ s for s in s4]).reshape(4, n_m, n_s, n_d)
+            prov = (lay.province @ s4).reshape(n_m, n_p, 4, n_d).transpose(2, 0, 1, 3)
+            sect = (lay.sector @ s4).reshape(n_m, n_s, 4, n_d).transpose(2, 0, 1, 3)
             prov = np.where(self.prov_ok, prov, np.nan)
             if dynamic:
-                total = self._person_province @ c[4]
-                net = np.stack([self._person_province @ ox for ox in c[5:]])
+                person = (self._person_province @ c).reshape(n_p, n_rows, n_d)
+                total, net = person[:, 4], person[:, 5:].transpose(1, 0, 2)
                 with np.errstate(invalid="ignore", divide="ignore"):
                     prov[:, self._i_net] = np.where(total > 0, net / total, np.nan)
             self.share_prov[:, j] = prov.transpose(3, 0, 1, 2)
