@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import xarray as xr
+from scipy import sparse
+from scipy.sparse import csgraph
 
 from sim import costs, results
 from sim.spec import Target
@@ -188,12 +190,31 @@ def _check_paired(ref: xr.Dataset, ds: xr.Dataset) -> None:
             )
 
 
+def _shared_lineage(ref: xr.Dataset, ds: xr.Dataset) -> np.ndarray | None:
+    """Each pair's lineage when the paired draws are posterior particles
+    (:func:`sim.results.lineage_of`), else None: pairs are linked when the particles of either
+    run share a lineage, so a label here is a connected group of both runs' lineages (one
+    run's labels when the runs share their particles)."""
+    a, b = results.lineage_of(ref), results.lineage_of(ds)
+    if a is None or b is None:
+        return a if b is None else b
+    _, ia = np.unique(a, return_inverse=True)
+    _, ib = np.unique(b, return_inverse=True)
+    na, nb = ia.max() + 1, ib.max() + 1
+    # Lineages of either run as the nodes, pairs as the edges.
+    edges = sparse.coo_matrix((np.ones(a.size), (ia, na + ib)), shape=(na + nb, na + nb))
+    _, group = csgraph.connected_components(edges, directed=False)
+    return group[ia]
+
+
 def _change(ds: xr.Dataset, ref: xr.Dataset, t: Target) -> Change:
-    """The paired change of ``ds`` against ``ref`` in target ``t``."""
+    """The paired change of ``ds`` against ``ref`` in target ``t``; over posterior particles, the
+    intervals count lineages (:func:`_shared_lineage`), as the runs' odds do."""
     s_alt = results.share_at(ds, t.year, t.tech, t.metric).values.astype(np.float64)
     s_ref = results.share_at(ref, t.year, t.tech, t.metric).values.astype(np.float64)
-    diff, lo, hi = paired_interval(s_alt > t.threshold, s_ref > t.threshold)
-    sd, sd_lo, sd_hi = mean_interval(s_alt - s_ref)
+    lineage = _shared_lineage(ref, ds)
+    diff, lo, hi = paired_interval(s_alt > t.threshold, s_ref > t.threshold, lineage=lineage)
+    sd, sd_lo, sd_hi = mean_interval(s_alt - s_ref, lineage=lineage)
     if "public_cost" not in ds or "public_cost" not in ref:
         return Change(diff, (lo, hi), sd, (sd_lo, sd_hi))
     extra = costs.total(ds, through=t.year) - costs.total(ref, through=t.year)

@@ -189,8 +189,33 @@ def wilson(p: float, n: float, *, confidence: float = 0.95) -> tuple[float, floa
     return low, high
 
 
+def lineage_design_effect(values: ArrayLike, lineage: ArrayLike) -> float:
+    """How many draws that share lineages count as one independent draw, for the mean of
+    ``values`` over equally likely draws: the :func:`lineage_variance` of the mean over the
+    variance it would have over independent draws, at least 1. When the values do not vary it is
+    the draws per lineage (every lineage then counts once, as in
+    :func:`lineage_effective_size`). A lineage of ``k`` copies of one value counts as one draw:
+    ``k`` copies of each value give exactly ``k``.
+
+    Parameters
+    ----------
+    values : array_like, shape (n,)
+    lineage : array_like of int, shape (n,)
+        Each draw's lineage label.
+    """
+    f = np.asarray(values, dtype=np.float64)
+    independent = float(np.var(f)) / f.size
+    if independent > 0:
+        return max(1.0, lineage_variance(f, lineage) / independent)
+    return f.size / np.unique(np.asarray(lineage)).size
+
+
 def paired_interval(
-    hit_alt: ArrayLike, hit_ref: ArrayLike, *, confidence: float = 0.95
+    hit_alt: ArrayLike,
+    hit_ref: ArrayLike,
+    *,
+    lineage: ArrayLike | None = None,
+    confidence: float = 0.95,
 ) -> tuple[float, float, float]:
     """Difference of two paired proportions and its confidence interval.
 
@@ -198,6 +223,11 @@ def paired_interval(
     ----------
     hit_alt, hit_ref : array_like of bool, shape (n,)
         Per-draw indicators (target hit) of the scenario and of the reference, paired by draw.
+    lineage : array_like of int, shape (n,), optional
+        Each pair's lineage (posterior particles that descend from the same first-round
+        particle): the table then counts as many independent pairs as the lineages are worth
+        for the difference (its counts divided by :func:`lineage_design_effect` of the
+        per-pair differences), not the pairs.
     confidence : float
         Confidence level of the interval.
 
@@ -218,6 +248,9 @@ def paired_interval(
     a, b = int(np.sum(x & y)), int(np.sum(x & ~y))
     c, d = int(np.sum(~x & y)), int(np.sum(~x & ~y))
     p1, p2 = (a + b) / n, (a + c) / n
+    if lineage is not None:
+        deff = lineage_design_effect(x.astype(np.float64) - y, lineage)
+        n, a, b, c, d = (v / deff for v in (n, a, b, c, d))
     l1, u1 = wilson(p1, n, confidence=confidence)
     l2, u2 = wilson(p2, n, confidence=confidence)
     margins = (a + b) * (c + d) * (a + c) * (b + d)
@@ -236,14 +269,21 @@ def paired_interval(
     return diff, max(low, -1.0), min(high, 1.0)
 
 
-def mean_interval(x: ArrayLike, *, confidence: float = 0.95) -> tuple[float, float, float]:
-    """Mean of ``x`` and its t interval (a zero-width interval when every value is equal)."""
+def mean_interval(
+    x: ArrayLike, *, lineage: ArrayLike | None = None, confidence: float = 0.95
+) -> tuple[float, float, float]:
+    """Mean of ``x`` and its t interval (a zero-width interval when every value is equal).
+
+    With ``lineage`` (each value's lineage, as in :func:`paired_interval`) the interval counts
+    ``n`` over :func:`lineage_design_effect` independent values, not ``n``.
+    """
     x = np.asarray(x, dtype=np.float64)
     m = float(x.mean())
-    if x.size < 2:
+    n = x.size / (1.0 if lineage is None else lineage_design_effect(x, lineage))
+    if n < 2:
         return m, -math.inf, math.inf
-    t = _scipy_stats.t.ppf(0.5 + confidence / 2, x.size - 1)
-    half = float(t * x.std(ddof=1) / math.sqrt(x.size))
+    t = _scipy_stats.t.ppf(0.5 + confidence / 2, n - 1)
+    half = float(t * math.sqrt(float(np.var(x)) / (n - 1)))
     return m, m - half, m + half
 
 

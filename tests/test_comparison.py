@@ -42,6 +42,25 @@ def test_paired_interval_stays_within_minus_one_and_one():
     assert diff == 1.0 and 0.0 < lo < 1.0 and hi == 1.0
 
 
+def test_copies_of_each_pair_in_one_lineage_count_as_that_pair_once():
+    """Posterior particles copied from one ancestor carry no more information than it: three
+    copies of each pair of the published example, each pair's copies one lineage, give the
+    example's own interval (and the share change's interval that of the pairs once)."""
+    first, second = _table(59, 6, 16, 80)
+    copies = [np.repeat(v, 3) for v in (first, second)]
+    lineage = np.repeat(np.arange(first.size), 3)
+    assert stats.paired_interval(*copies, lineage=lineage) == pytest.approx(
+        stats.paired_interval(first, second)
+    )
+    # Without the lineages the copies pass for three times the evidence.
+    naive = stats.paired_interval(*copies)
+    assert naive[2] - naive[1] < 0.6 * (-0.0046 + 0.1186)
+    change = np.random.default_rng(3).normal(0.02, 0.05, 40)
+    assert stats.mean_interval(np.repeat(change, 3), lineage=np.repeat(np.arange(40), 3)) == (
+        pytest.approx(stats.mean_interval(change))
+    )
+
+
 def test_paired_differences_vary_far_less_than_unpaired_ones():
     """Draw i of both scenarios shares its parameters and streams, so the per-draw difference in
     a target's share is mostly the lever effect; with a different seed it is mostly noise."""
@@ -124,3 +143,17 @@ def test_a_calibrated_comparison_counts_the_posterior_particles_as_each_run_does
     (ref, _), (alt, _) = runs
     post = np.flatnonzero(ref["weight"].values > 0)
     np.testing.assert_array_equal(ref["param_value"].values[post], alt["param_value"].values[post])
+    # The paired changes count lineages too: never narrower than over particles as if
+    # independent, and wider wherever particles share ancestors and the pairs differ.
+    lineage = ref["lineage"].values[post]
+    assert np.unique(lineage).size < post.size
+    wider = 0
+    for row in comp.scenarios[1].rows:
+        t = row.odds.target
+        hits = [results.share_at(ds, t.year, t.tech, t.metric).values[post] > t.threshold
+                for ds in (alt, ref)]  # fmt: skip
+        _, lo, hi = stats.paired_interval(*hits)
+        width = row.change.p_hit_diff_ci95[1] - row.change.p_hit_diff_ci95[0]
+        assert width >= hi - lo - 1e-12, t.label
+        wider += width > hi - lo + 1e-9
+    assert wider > 0
