@@ -60,6 +60,32 @@ def as_argv(command: str, tmp: Path) -> list[str]:
 COMMANDS = readme_commands(README.read_text())
 
 
+def command_groups(commands: list[str]) -> list[list[str]]:
+    """The commands in groups run one after the other, in README order: those naming the same
+    ``/tmp/`` folder together (a run, then the run that resumes or overwrites it), every other
+    command alone, so that groups can run in parallel. A command repeated (``make run`` is
+    ``python -m sim``) runs once."""
+    groups: list[list[str]] = []
+    by_folder: dict[str, list[str]] = {}
+    seen: set[tuple[str, ...]] = set()
+    for command in commands:
+        argv = tuple(as_argv(command, Path("/tmp")))
+        if argv in seen:
+            continue
+        seen.add(argv)
+        folders = re.findall(r"/tmp/\w+", command)
+        group = next((by_folder[f] for f in folders if f in by_folder), None)
+        if group is None:
+            group = []
+            groups.append(group)
+        group.append(command)
+        by_folder.update(dict.fromkeys(folders, group))
+    return groups
+
+
+GROUPS = command_groups(COMMANDS)
+
+
 def test_the_readme_has_the_commands_it_documents():
     assert len(COMMANDS) >= 15
     assert any("--list-scenarios" in c for c in COMMANDS)
@@ -88,13 +114,18 @@ def _run(command: str, sandbox, *extra: str) -> subprocess.CompletedProcess[str]
     )
 
 
-def test_every_readme_command_runs_as_written(sandbox):
-    failed, seen = [], set()
-    for command in COMMANDS:  # in README order: the resume line follows the run it resumes
-        argv = tuple(as_argv(command, sandbox[0]))
-        if argv in seen:  # `make run` is `python -m sim`: run once
-            continue
-        seen.add(argv)
+def test_commands_naming_one_folder_run_together_and_in_order():
+    groups = command_groups(["python -m sim a=/tmp/x", "python -m sim b", "make run",
+                             "python -m sim", "python -m sim c=/tmp/x"])  # fmt: skip
+    assert groups == [["python -m sim a=/tmp/x", "python -m sim c=/tmp/x"],
+                      ["python -m sim b"], ["make run"]]  # fmt: skip
+    assert sum(map(len, GROUPS)) == len({tuple(as_argv(c, Path("/tmp"))) for c in COMMANDS})
+
+
+@pytest.mark.parametrize("group", GROUPS, ids=[g[0] for g in GROUPS])
+def test_every_readme_command_runs_as_written(group, sandbox):
+    failed = []
+    for command in group:  # in README order: the resume line follows the run it resumes
         r = _run(command, sandbox)
         if r.returncode != 0 or "Traceback" in r.stderr + r.stdout:
             failed.append(f"$ {command}\n(exit {r.returncode})\n{r.stderr[-1500:]}")
