@@ -93,7 +93,7 @@ class Recorder:
             counts += [count @ online, *(count @ (xk * online) for xk in x)]
         self.tally(step, np.stack(counts, axis=1))
 
-    def tally(self, step: int, counts: NDArray) -> None:
+    def tally(self, step: int, counts: NDArray) -> NDArray[np.float64]:
         """Store national shares (and by province and sector at target-year ends) from counts of
         agents per cell.
 
@@ -105,30 +105,38 @@ class Recorder:
             Agents per cell that have adopted each of ``TECH_COORDS`` (terminal, agent, any,
             both); with 9 rows, then those online and those online among each of the four (the
             internet users metric), else that metric counts the start's access.
+
+        Returns
+        -------
+        ndarray, shape (n_cells, 4, n_draws)
+            The adopted shares per cell of ``TECH_COORDS`` (what the month's hazards read).
         """
         lay, n_m, n_p, n_s = self.lay, self.n_m, self.n_p, self.n_s
         n_c, n_rows, n_d = counts.shape
+        shares = counts[:, :4] / self.cell_n[:, None, None]
         # Each sparse product takes every row and draw at once, as columns of one operand: one
         # pass over the weights per product.
-        s4 = (counts[:, :4] / self.cell_n[:, None, None]).reshape(n_c, 4 * n_d)
+        s4 = shares.reshape(n_c, 4 * n_d)
         self.share[:, step] = (lay.national @ s4).reshape(n_m, 4, n_d).transpose(2, 1, 0)
         dynamic = n_rows == 9 and lay.has_people
         if dynamic:
-            c = counts.reshape(n_c, n_rows * n_d).astype(np.float64)
-            person = (self._person_national @ c).reshape(n_rows, n_d)
-            self.share[:, step, :, self._i_net] = (person[5:] / person[4]).T
+            # Rows 4-8: online, and online among each technology.
+            c = counts[:, 4:].astype(np.float64, order="C").reshape(n_c, 5 * n_d)
+            person = (self._person_national @ c).reshape(5, n_d)
+            self.share[:, step, :, self._i_net] = (person[1:] / person[0]).T
         if step in self.year_step:
             j = self.year_step[step]
             prov = (lay.province @ s4).reshape(n_m, n_p, 4, n_d).transpose(2, 0, 1, 3)
             sect = (lay.sector @ s4).reshape(n_m, n_s, 4, n_d).transpose(2, 0, 1, 3)
             prov = np.where(self.prov_ok, prov, np.nan)
             if dynamic:
-                person = (self._person_province @ c).reshape(n_p, n_rows, n_d)
-                total, net = person[:, 4], person[:, 5:].transpose(1, 0, 2)
+                person = (self._person_province @ c).reshape(n_p, 5, n_d)
+                total, net = person[:, 0], person[:, 1:].transpose(1, 0, 2)
                 with np.errstate(invalid="ignore", divide="ignore"):
                     prov[:, self._i_net] = np.where(total > 0, net / total, np.nan)
             self.share_prov[:, j] = prov.transpose(3, 0, 1, 2)
             self.share_sect[:, j] = np.where(self.sect_ok, sect, np.nan).transpose(3, 0, 1, 2)
+        return shares
 
     def result(self, draws: NDArray, events: NDArray[np.bool_] | None = None) -> ChunkResult:
         return ChunkResult(

@@ -95,19 +95,22 @@ def _hazards(
     per agent, (2, n_agents, n_draws).
 
     ``pqm`` is each technology's levered (p, q) and ceiling in the hazard per cell; ``s_cell``
-    (2, n_cells, n_draws) the adopted shares per cell; ``replacement`` the cells' replacement
+    (n_cells, 2, n_draws) the adopted shares per cell; ``replacement`` the cells' replacement
     hazard (used for terminals); ``network`` the neighbours (n_agents, degree) and who has
     adopted, (2, n_agents, n_draws).
     """
     lay, pop, n_d = cp.lay, cp.pop, cp.n_draws
     n_rows = pop.n_cells if network is None else pop.n_agents
     out = np.empty((2, n_rows, n_d), dtype=np.float32)
+    # Shares of both technologies by segment and by province: one sparse product each.
+    flat = s_cell.reshape(pop.n_cells, 2 * n_d)
+    by_seg = (lay.seg @ flat).reshape(-1, 2, n_d)[lay.seg_of]
+    by_prov = (lay.prov @ flat).reshape(-1, 2, n_d)[lay.prov_of]
     for k, tech in enumerate(TECHS):
         r = cp.recipe(tech)
         kw = {"rule": r["rule"], "rule_kwargs": r["rule_kwargs"], "weights": r["weights"]}
         repl = replacement if tech == "terminal" else 0.0
-        s_seg = (lay.seg @ s_cell[k])[lay.seg_of]
-        s_prov = (lay.prov @ s_cell[k])[lay.prov_of]
+        s_seg, s_prov = by_seg[:, k], by_prov[:, k]
         if network is None:
             out[k] = drivers.cell_hazard(*pqm[tech], s_seg, s_prov, replacement=repl, **kw)
             continue
@@ -154,12 +157,15 @@ def simulate_chunk(
     month = kernel.month_for(n_a, n_d)
     recorder = Recorder(spec, pop, lay, n_d)
     counts = np.empty((n_c, kernel.N_COUNTS, n_d), dtype=np.int32)
+    # Latent-rank ceilings of an online and an offline agent, per technology, as the step reads
+    # them.
+    reach = np.empty((2, 2, *cells), dtype=np.float32)
     online_next = _f32(f0, cells)
     # The starting state, counted by a month of zero length.
     nothing = np.zeros((2, *cells), dtype=np.float32)
     month(nothing, False, strength, nothing, nothing, online_next, online_next, start,
           latent, threshold, online_rank, 0.0, cum, counts)  # fmt: skip
-    recorder.tally(0, counts)
+    shares = recorder.tally(0, counts)
     resp_prev, shock_prev = None, None
     for step in range(spec.time.n_steps):
         t = t0 + step * dt
@@ -179,20 +185,19 @@ def simulate_chunk(
         hazard = _hazards(
             cp,
             {tech: (p, q, ceilings[tech][0]) for tech, (p, q, _) in pqm.items()},
-            counts[:, :2].transpose(1, 0, 2) / pop.cell_n[:, None],
+            shares[:, :2],
             replacement=cp.replacement(t),
             network=None if network is None else (network, rules.has_adopted(cum, threshold)),
         )
         online_now, online_next = online_next, _f32(cp.online_share(t + dt), cells)
-        reach_online, reach_offline = (
-            np.stack([_f32(ceilings[tech][j], cells) for tech in TECHS]) for j in (1, 2)
-        )
+        for k, tech in enumerate(TECHS):
+            reach[0, k], reach[1, k] = ceilings[tech][1:]
         month(
             hazard,
             network is not None,
             strength,
-            reach_online,
-            reach_offline,
+            reach[0],
+            reach[1],
             online_now,
             online_next,
             start,
@@ -203,6 +208,6 @@ def simulate_chunk(
             cum,
             counts,
         )
-        recorder.tally(step + 1, counts)
+        shares = recorder.tally(step + 1, counts)
 
     return recorder.result(draws, cp.events())
