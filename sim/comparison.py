@@ -28,8 +28,10 @@ METHOD = (
     "paired: draw i of every scenario shares its parameter sample and random streams (common "
     "random numbers); p_hit difference = mean of per-draw hit-indicator differences with "
     "Newcombe's (1998) hybrid score interval for paired proportions (method 10); share "
-    "difference = mean of per-draw share differences with a t interval; cost differences at the "
-    "unit-cost priors' central values, up to the end of the target year"
+    "difference = mean of per-draw share differences with a t interval; over posterior "
+    "particles both intervals count independent pairs, not particles (the lineage design effect "
+    "of the per-pair differences); cost differences at the unit-cost priors' central values, up "
+    "to the end of the target year"
 )
 
 
