@@ -96,25 +96,29 @@ def _month(
         f_now, f_next = online_now[c], online_next[c]
         n = counts[c]
         n[:] = 0
-        for i in range(start[c], start[c + 1]):
-            row = i if per_agent else np.int64(c)
-            h0, h1 = hazard[0, row], hazard[1, row]
-            x0, x1, t0, t1 = cum[0, i], cum[1, i], threshold[0, i], threshold[1, i]
-            lat0, lat1, rank = latent[0, i], latent[1, i], online_rank[i]
+        # The cell's agents as (agents, draws) blocks, taken once per cell: an agent is then a
+        # row index, not a set of views made (and reference-counted) for each agent.
+        a, b = start[c], start[c + 1]
+        x0, x1, t0, t1 = cum[0, a:b], cum[1, a:b], threshold[0, a:b], threshold[1, a:b]
+        lat0, lat1, rank = latent[0, a:b], latent[1, a:b], online_rank[a:b]
+        h0 = hazard[0, a:b] if per_agent else hazard[0, c : c + 1]
+        h1 = hazard[1, a:b] if per_agent else hazard[1, c : c + 1]
+        for i in range(b - a):
+            row = i if per_agent else 0
             for d in range(n_draws):
-                online = rank[d] < f_now[d]
+                online = rank[i, d] < f_now[d]
                 # Both decisions of the month read the state at its start.
-                had0 = rules.has_adopted(x0[d], t0[d])
-                had1 = rules.has_adopted(x1[d], t1[d])
-                m0 = rules.in_market(lat0[d], on0[d] if online else off0[d])
-                m1 = rules.in_market(lat1[d], on1[d] if online else off1[d])
-                h = agent_hazard(h1[d], had0, strength[d])
-                x0[d] = rules.accumulate_hazard(x0[d], h0[d], step, m0 & (not had0))
-                x1[d] = rules.accumulate_hazard(x1[d], h, step, m1 & (not had1))
+                had0 = rules.has_adopted(x0[i, d], t0[i, d])
+                had1 = rules.has_adopted(x1[i, d], t1[i, d])
+                m0 = rules.in_market(lat0[i, d], on0[d] if online else off0[d])
+                m1 = rules.in_market(lat1[i, d], on1[d] if online else off1[d])
+                h = agent_hazard(h1[row, d], had0, strength[d])
+                x0[i, d] = rules.accumulate_hazard(x0[i, d], h0[row, d], step, m0 & (not had0))
+                x1[i, d] = rules.accumulate_hazard(x1[i, d], h, step, m1 & (not had1))
             for d in range(n_draws):
-                a0 = np.int32(rules.has_adopted(x0[d], t0[d]))
-                a1 = np.int32(rules.has_adopted(x1[d], t1[d]))
-                o = np.int32(rank[d] < f_next[d])
+                a0 = np.int32(rules.has_adopted(x0[i, d], t0[i, d]))
+                a1 = np.int32(rules.has_adopted(x1[i, d], t1[i, d]))
+                o = np.int32(rank[i, d] < f_next[d])
                 n[0, d] += a0
                 n[1, d] += a1
                 n[3, d] += a0 * a1
