@@ -40,7 +40,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-# Test files run on TEST_JOBS worker processes (pytest-xdist; default one per core).
+# Tests run on TEST_JOBS worker processes (pytest-xdist; default one per core; 0: in pytest's own).
 TEST_JOBS ?= auto
 test: lint browser
 	$(VENV)/bin/pytest -n $(TEST_JOBS) $(PYTEST_ARGS)
