@@ -14,12 +14,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import xarray as xr
-from scipy import sparse
-from scipy.sparse import csgraph
 
 from sim import costs, results
 from sim.spec import Target
-from sim.stats import Odds, mean_interval, paired_interval
+from sim.stats import Odds, lineage_design_effect, mean_interval, paired_interval
 from sim.targets import evaluate
 
 #: Public money in which "change in odds per ... yuan" is expressed.
@@ -29,8 +27,8 @@ METHOD = (
     "random numbers); p_hit difference = mean of per-draw hit-indicator differences with "
     "Newcombe's (1998) hybrid score interval for paired proportions (method 10); share "
     "difference = mean of per-draw share differences with a t interval; over posterior "
-    "particles both intervals count independent pairs, not particles (the lineage design effect "
-    "of the per-pair differences); cost differences at the unit-cost priors' central values, up "
+    "particles both intervals count independent pairs, not particles (the pairs' lineage design "
+    "effect); cost differences at the unit-cost priors' central values, up "
     "to the end of the target year"
 )
 
@@ -44,11 +42,13 @@ class Change:
     p_hit_diff : float
         Mean over draws of (target met in the scenario) minus (met in the reference), in [-1, 1].
     p_hit_diff_ci95 : tuple of float
-        Its 95% interval for paired proportions (:func:`sim.stats.paired_interval`).
+        Its 95% interval for paired proportions (:func:`sim.stats.paired_interval`); over
+        posterior particles it counts independent pairs, not particles (the pairs' lineage
+        design effect, :func:`sim.stats.lineage_design_effect`).
     share_diff : float
         Mean per-draw difference in the share at the end of the target year.
     share_diff_ci95 : tuple of float
-        Its 95% t interval.
+        Its 95% t interval (over independent pairs, likewise).
     extra_cost_yuan : float or None
         Public cost minus the reference's, up to the end of the target year, at the central unit
         costs (yuan); None when a run has no public cost.
@@ -192,31 +192,31 @@ def _check_paired(ref: xr.Dataset, ds: xr.Dataset) -> None:
             )
 
 
-def _shared_lineage(ref: xr.Dataset, ds: xr.Dataset) -> np.ndarray | None:
-    """Each pair's lineage when the paired draws are posterior particles
-    (:func:`sim.results.lineage_of`), else None: pairs are linked when the particles of either
-    run share a lineage, so a label here is a connected group of both runs' lineages (one
-    run's labels when the runs share their particles)."""
-    a, b = results.lineage_of(ref), results.lineage_of(ds)
-    if a is None or b is None:
-        return a if b is None else b
-    _, ia = np.unique(a, return_inverse=True)
-    _, ib = np.unique(b, return_inverse=True)
-    na, nb = ia.max() + 1, ib.max() + 1
-    # Lineages of either run as the nodes, pairs as the edges.
-    edges = sparse.coo_matrix((np.ones(a.size), (ia, na + ib)), shape=(na + nb, na + nb))
-    _, group = csgraph.connected_components(edges, directed=False)
-    return group[ia]
+def _paired_lineage(ref: xr.Dataset, ds: xr.Dataset) -> np.ndarray | None:
+    """Each pair's lineages, shape (2, n): the scenario's particle's first, the reference's second
+    (:func:`sim.results.lineage_of`); None when neither run holds posterior particles. A label
+    names the same first-round particle of the sampler in both runs (both draw their first round
+    from the same seed); a run without lineages takes the other's."""
+    alt, base = results.lineage_of(ds), results.lineage_of(ref)
+    if alt is None and base is None:
+        return None
+    return np.stack([base if alt is None else alt, alt if base is None else base])
 
 
 def _change(ds: xr.Dataset, ref: xr.Dataset, t: Target) -> Change:
     """The paired change of ``ds`` against ``ref`` in target ``t``; over posterior particles, the
-    intervals count lineages (:func:`_shared_lineage`), as the runs' odds do."""
+    intervals count independent pairs, not particles (:func:`sim.stats.lineage_design_effect`
+    of the pairs' lineages), as the runs' odds do."""
     s_alt = results.share_at(ds, t.year, t.tech, t.metric).values.astype(np.float64)
     s_ref = results.share_at(ref, t.year, t.tech, t.metric).values.astype(np.float64)
-    lineage = _shared_lineage(ref, ds)
-    diff, lo, hi = paired_interval(s_alt > t.threshold, s_ref > t.threshold, lineage=lineage)
-    sd, sd_lo, sd_hi = mean_interval(s_alt - s_ref, lineage=lineage)
+    hit_alt, hit_ref = s_alt > t.threshold, s_ref > t.threshold
+    lineage = _paired_lineage(ref, ds)
+    deff_hit = deff_share = 1.0
+    if lineage is not None:
+        deff_hit = lineage_design_effect(np.stack([hit_alt, hit_ref]), lineage)
+        deff_share = lineage_design_effect(np.stack([s_alt, s_ref]), lineage)
+    diff, lo, hi = paired_interval(hit_alt, hit_ref, design_effect=deff_hit)
+    sd, sd_lo, sd_hi = mean_interval(s_alt - s_ref, design_effect=deff_share)
     if "public_cost" not in ds or "public_cost" not in ref:
         return Change(diff, (lo, hi), sd, (sd_lo, sd_hi))
     extra = costs.total(ds, through=t.year) - costs.total(ref, through=t.year)

@@ -191,30 +191,48 @@ def wilson(p: float, n: float, *, confidence: float = 0.95) -> tuple[float, floa
 
 def lineage_design_effect(values: ArrayLike, lineage: ArrayLike) -> float:
     """How many draws that share lineages count as one independent draw, for the mean of
-    ``values`` over equally likely draws: the :func:`lineage_variance` of the mean over the
-    variance it would have over independent draws, at least 1. When the values do not vary it is
-    the draws per lineage (every lineage then counts once, as in
-    :func:`lineage_effective_size`). A lineage of ``k`` copies of one value counts as one draw:
-    ``k`` copies of each value give exactly ``k``.
+    ``values`` over equally likely draws, or for the mean difference of paired draws.
+
+    The eve-based variance of the mean (as in :func:`lineage_variance`) over the variance it
+    would have over independent draws, at least 1. For pairs (``values`` of shape (2, n), the
+    mean of the first row minus that of the second), a label names the same ancestor in both
+    rows: the deviations of both runs' descendants of one ancestor are summed (the first
+    run's minus the second's) before squaring, so the two runs may descend differently from the
+    same first-round particles. A lineage of ``k`` copies of one value counts as one draw (``k``
+    copies of each value give exactly ``k``); one lineage in all counts as one draw (``n``);
+    when the values (or differences) do not vary, it is the draws per lineage, as in
+    :func:`lineage_effective_size`.
 
     Parameters
     ----------
-    values : array_like, shape (n,)
-    lineage : array_like of int, shape (n,)
-        Each draw's lineage label.
+    values : array_like, shape (n,) or (2, n)
+        Each draw's value, or each pair's two values.
+    lineage : array_like of int, shape (n,) or like ``values``
+        Each draw's lineage label (one row: the same for both values of a pair).
+
+    Returns
+    -------
+    float
+        The design effect, in [1, n].
     """
-    f = np.asarray(values, dtype=np.float64)
-    independent = float(np.var(f)) / f.size
-    if independent > 0:
-        return max(1.0, lineage_variance(f, lineage) / independent)
-    return f.size / np.unique(np.asarray(lineage)).size
+    f = np.atleast_2d(np.asarray(values, dtype=np.float64))
+    labels, group = np.unique(np.broadcast_to(lineage, f.shape), return_inverse=True)
+    n = f.shape[1]
+    sign = np.array([1.0, -1.0])[: f.shape[0], None]
+    diff = (sign * f).sum(axis=0)
+    if labels.size < 2:
+        return float(n)
+    if np.ptp(diff) == 0:
+        return n / labels.size
+    dev = np.bincount(group.ravel(), weights=(sign * (f - f.mean(axis=1, keepdims=True))).ravel())
+    return max(1.0, float(np.sum((dev / n) ** 2)) / (float(np.var(diff)) / n))
 
 
 def paired_interval(
     hit_alt: ArrayLike,
     hit_ref: ArrayLike,
     *,
-    lineage: ArrayLike | None = None,
+    design_effect: float = 1.0,
     confidence: float = 0.95,
 ) -> tuple[float, float, float]:
     """Difference of two paired proportions and its confidence interval.
@@ -223,11 +241,9 @@ def paired_interval(
     ----------
     hit_alt, hit_ref : array_like of bool, shape (n,)
         Per-draw indicators (target hit) of the scenario and of the reference, paired by draw.
-    lineage : array_like of int, shape (n,), optional
-        Each pair's lineage (posterior particles that descend from the same first-round
-        particle): the table then counts as many independent pairs as the lineages are worth
-        for the difference (its counts divided by :func:`lineage_design_effect` of the
-        per-pair differences), not the pairs.
+    design_effect : float
+        Pairs per independent pair, >= 1 (for posterior particles that share lineages:
+        :func:`lineage_design_effect` of the pairs' hits): the table's counts are divided by it.
     confidence : float
         Confidence level of the interval.
 
@@ -248,9 +264,8 @@ def paired_interval(
     a, b = int(np.sum(x & y)), int(np.sum(x & ~y))
     c, d = int(np.sum(~x & y)), int(np.sum(~x & ~y))
     p1, p2 = (a + b) / n, (a + c) / n
-    if lineage is not None:
-        deff = lineage_design_effect(x.astype(np.float64) - y, lineage)
-        n, a, b, c, d = (v / deff for v in (n, a, b, c, d))
+    if design_effect != 1.0:
+        n, a, b, c, d = (v / design_effect for v in (n, a, b, c, d))
     l1, u1 = wilson(p1, n, confidence=confidence)
     l2, u2 = wilson(p2, n, confidence=confidence)
     margins = (a + b) * (c + d) * (a + c) * (b + d)
@@ -270,20 +285,24 @@ def paired_interval(
 
 
 def mean_interval(
-    x: ArrayLike, *, lineage: ArrayLike | None = None, confidence: float = 0.95
+    x: ArrayLike, *, design_effect: float = 1.0, confidence: float = 0.95
 ) -> tuple[float, float, float]:
     """Mean of ``x`` and its t interval (a zero-width interval when every value is equal).
 
-    With ``lineage`` (each value's lineage, as in :func:`paired_interval`) the interval counts
-    ``n`` over :func:`lineage_design_effect` independent values, not ``n``.
+    With a ``design_effect`` (values per independent value, >= 1, e.g. the
+    :func:`lineage_design_effect` of posterior particles) the interval counts ``n`` over it
+    independent values: standard error ``sqrt(s2 / (n_eff - 1))`` with ``s2`` the population
+    variance, on ``n_eff - 1`` degrees of freedom.
     """
     x = np.asarray(x, dtype=np.float64)
     m = float(x.mean())
-    n = x.size / (1.0 if lineage is None else lineage_design_effect(x, lineage))
+    n = x.size / design_effect
     if n < 2:
         return m, -math.inf, math.inf
     t = _scipy_stats.t.ppf(0.5 + confidence / 2, n - 1)
-    half = float(t * math.sqrt(float(np.var(x)) / (n - 1)))
+    # s / sqrt(n) scaled to n_eff: exactly 1 without a design effect.
+    scale = math.sqrt(design_effect * (x.size - 1) / (x.size - design_effect))
+    half = float(t * x.std(ddof=1) / math.sqrt(x.size) * scale)
     return m, m - half, m + half
 
 

@@ -7,6 +7,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+from scipy import stats as scipy_stats
 
 import sim
 from sim import comparison, costs, results, stats
@@ -47,18 +48,55 @@ def test_copies_of_each_pair_in_one_lineage_count_as_that_pair_once():
     copies of each pair of the published example, each pair's copies one lineage, give the
     example's own interval (and the share change's interval that of the pairs once)."""
     first, second = _table(59, 6, 16, 80)
-    copies = [np.repeat(v, 3) for v in (first, second)]
+    copies = np.stack([np.repeat(v, 3) for v in (first, second)])
     lineage = np.repeat(np.arange(first.size), 3)
-    assert stats.paired_interval(*copies, lineage=lineage) == pytest.approx(
+    deff = stats.lineage_design_effect(copies, lineage)
+    assert deff == pytest.approx(3.0)
+    assert stats.paired_interval(*copies, design_effect=deff) == pytest.approx(
         stats.paired_interval(first, second)
     )
     # Without the lineages the copies pass for three times the evidence.
     naive = stats.paired_interval(*copies)
     assert naive[2] - naive[1] < 0.6 * (-0.0046 + 0.1186)
     change = np.random.default_rng(3).normal(0.02, 0.05, 40)
-    assert stats.mean_interval(np.repeat(change, 3), lineage=np.repeat(np.arange(40), 3)) == (
-        pytest.approx(stats.mean_interval(change))
+    copied = np.repeat(change, 3)
+    deff = stats.lineage_design_effect(copied, np.repeat(np.arange(40), 3))
+    # The t interval of the values once, as scipy computes it.
+    once = scipy_stats.ttest_1samp(change, 0.0).confidence_interval(0.95)
+    assert stats.mean_interval(copied, design_effect=deff)[1:] == pytest.approx(
+        (once.low, once.high)
     )
+
+
+def test_one_lineage_is_one_draw_and_constant_values_count_lineages():
+    values = np.random.default_rng(0).normal(size=60)
+    assert stats.lineage_design_effect(values, np.zeros(60, dtype=int)) == 60.0
+    assert stats.lineage_design_effect(np.full(60, 0.3), np.arange(60) % 4) == 15.0
+
+
+def test_pairs_from_runs_that_descend_differently_from_shared_ancestors_are_covered():
+    """Two runs descend from the same 300 first-round ancestors, one resampled differently for a
+    fifth of its particles. Each ancestor carries a level (common to both runs) and a scenario
+    effect (mean 0.1, varying by ancestor), so descendants of one ancestor are alike. The 95%
+    interval of the mean paired difference over the pairs' lineage design effect covers the
+    true effect, 0.1, about 95% of the time; over particles as if independent, far less."""
+    rng = np.random.default_rng(11)
+    n, m, reps = 1500, 300, 300
+    covered = naive = 0
+    for _ in range(reps):
+        level, effect = rng.normal(size=m), rng.normal(0.1, 0.5, size=m)
+        ref = np.sort(rng.integers(0, m, size=n))
+        alt = ref.copy()
+        moved = rng.random(n) < 0.2
+        alt[moved] = rng.integers(0, m, size=moved.sum())
+        pairs = np.stack([level[alt] + effect[alt], level[ref]]) + rng.normal(0, 0.3, (2, n))
+        deff = stats.lineage_design_effect(pairs, np.stack([alt, ref]))
+        _, lo, hi = stats.mean_interval(pairs[0] - pairs[1], design_effect=deff)
+        covered += lo <= 0.1 <= hi
+        _, lo, hi = stats.mean_interval(pairs[0] - pairs[1])
+        naive += lo <= 0.1 <= hi
+    assert covered / reps >= 0.9
+    assert naive / reps < 0.85
 
 
 def test_paired_differences_vary_far_less_than_unpaired_ones():
