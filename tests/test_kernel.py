@@ -110,3 +110,47 @@ def test_serial_and_parallel_steps_give_the_same_bits():
         out.append((cum, counts))
     np.testing.assert_array_equal(out[0][0], out[1][0])
     np.testing.assert_array_equal(out[0][1], out[1][1])
+
+
+@pytest.mark.parametrize("month", [kernel.month, kernel.month_serial], ids=["parallel", "serial"])
+def test_hazards_per_agent_that_repeat_their_cells_give_the_per_cell_step(month):
+    """With a peer network the step reads a hazard per agent (``per_agent``): per-agent hazards
+    equal to their cell's advance the month exactly as the per-cell hazards do, in cells of
+    uneven size (some empty)."""
+    rng = np.random.default_rng(8)
+    n_c, n_a, n_d = 40, 300, 8
+    cell_of = np.sort(rng.choice(np.setdiff1d(np.arange(n_c), [3, 17]), n_a))  # 3, 17 empty
+    start = np.searchsorted(cell_of, np.arange(n_c + 1)).astype(np.intp)
+    cells = rng.random((4, 2, n_c, n_d), dtype=np.float32)
+    shares = rng.random((2, n_c, n_d), dtype=np.float32)
+    agents = rng.random((3, 2, n_a, n_d), dtype=np.float32)
+    per_agent = np.repeat(cells[0], np.diff(start), axis=1)
+    out = []
+    for hazard, by_agent in ((cells[0], False), (per_agent, True)):
+        cum = agents[2].copy()
+        counts = np.empty((n_c, kernel.N_COUNTS, n_d), dtype=np.int32)
+        month(hazard, by_agent, cells[1, 0, 0], cells[2], cells[3], shares[0], shares[1], start,
+              agents[0], agents[1], agents[0, 0], 1 / 12, cum, counts)  # fmt: skip
+        out.append((cum, counts))
+    assert (np.diff(start) == 0).any()
+    np.testing.assert_array_equal(out[0][0], out[1][0])
+    np.testing.assert_array_equal(out[0][1], out[1][1])
+
+
+def test_a_hazard_per_agent_reaches_that_agent_alone():
+    """Per-agent hazards are read by agent: only the agent given a hazard accumulates one."""
+    n_c, n_a, n_d = 5, 20, 4
+    start = np.array([0, 3, 3, 10, 16, 20], dtype=np.intp)
+    hazard = np.zeros((2, n_a, n_d), dtype=np.float32)
+    hazard[0, 12] = 6.0  # an agent of cell 3
+    everyone = np.ones((2, n_c, n_d), dtype=np.float32)  # every agent in the market
+    online = np.ones((n_c, n_d), dtype=np.float32)
+    ranks = np.full((2, n_a, n_d), 0.5, dtype=np.float32)
+    cum = np.zeros((2, n_a, n_d), dtype=np.float32)
+    counts = np.empty((n_c, kernel.N_COUNTS, n_d), dtype=np.int32)
+    off = np.zeros(n_d, np.float32)  # no complementarity
+    kernel.month_serial(hazard, True, off, everyone, everyone, online, online, start,
+                        ranks, ranks + 1.0, ranks[0], 1 / 12, cum, counts)  # fmt: skip
+    assert np.flatnonzero(cum[0].any(axis=1)).tolist() == [12]
+    np.testing.assert_allclose(cum[0, 12], 0.5)
+    assert not cum[1].any()
