@@ -125,6 +125,10 @@ class CellParams:
         self.rule_kwargs = {tech: rule_kwargs(spec, prm, tech) for tech in TECHS}
         self.p_fac = cell_p_factor(pop, prm)
         self.firms = (pop.cell_kind == FIRMS)[:, None]
+        # Only person cells' ceilings depend on internet access, and only those offline at the
+        # start have a share online that moves: each month computes these rows alone.
+        self._people = np.flatnonzero(pop.cell_kind != FIRMS)
+        self._offline = np.flatnonzero(~pop.cell_internet & (pop.cell_kind != FIRMS))
         #: Offline route per technology, (1, n_draws): an offline person's ceiling relative to an
         #: online one's (people without own access reached through others' devices).
         self.offline = {t: prm.get(f"people.offline_ceiling_{t}", 1.0) for t in TECHS}
@@ -308,9 +312,10 @@ class CellParams:
         offline that has come online since :data:`sim.layout.ACCESS_YEAR`. A person agent of an
         offline cell is online while its latent online rank is below it."""
         _, by_level = self._access_at(t)
-        since = rules.online_since(self._levels[:, None], by_level)[self._level_of]
-        start_online = (self.pop.cell_internet | (self.pop.cell_kind == FIRMS))[:, None]
-        return np.where(start_online, 1.0, since)
+        since = rules.online_since(self._levels[:, None], by_level)
+        out = np.ones((self.pop.n_cells, self.n_draws))
+        out[self._offline] = since[self._level_of[self._offline]]
+        return out
 
     def ceilings(
         self, pqm: Mapping[str, tuple[NDArray, NDArray, NDArray]], t: float
@@ -320,15 +325,17 @@ class CellParams:
         ``m`` for firms), and the latent-rank ceiling of an online and of an offline agent
         (``min(1, m / (a + (1 - a) o))`` and ``o`` times it for people, ``m`` for firms)."""
         _, a_nat = self.access(t)
+        people = self._people
         out = {}
         for tech in TECHS:
             m, o = pqm[tech][2], self.offline[tech]
-            on = np.where(self.firms, m, rules.online_ceiling(m, a_nat, o))
-            out[tech] = (
-                np.where(self.firms, m, rules.population_ceiling(m, a_nat, o)),
-                on,
-                np.where(self.firms, m, on * o),
-            )
+            m_people = m[people]
+            on_people = rules.online_ceiling(m_people, a_nat, o)
+            pop_c, on, off = m.copy(), m.copy(), m.copy()
+            pop_c[people] = rules.population_ceiling(m_people, a_nat, o)
+            on[people] = on_people
+            off[people] = on_people * o
+            out[tech] = (pop_c, on, off)
         return out
 
     def start_share(self, tech: str, m: NDArray) -> NDArray[np.float64]:

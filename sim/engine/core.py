@@ -102,8 +102,9 @@ def _hazards(
     lay, pop, n_d = cp.lay, cp.pop, cp.n_draws
     n_rows = pop.n_cells if network is None else pop.n_agents
     out = np.empty((2, n_rows, n_d), dtype=np.float32)
-    # Shares of both technologies by segment and by province: one sparse product each.
-    flat = s_cell.reshape(pop.n_cells, 2 * n_d)
+    # Shares of both technologies by segment and by province: one sparse product each, of one
+    # contiguous copy (a sparse product would copy a strided operand for itself).
+    flat = np.ascontiguousarray(s_cell).reshape(pop.n_cells, 2 * n_d)
     by_seg = (lay.seg @ flat).reshape(-1, 2, n_d)[lay.seg_of]
     by_prov = (lay.prov @ flat).reshape(-1, 2, n_d)[lay.prov_of]
     for k, tech in enumerate(TECHS):

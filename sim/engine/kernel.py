@@ -110,8 +110,13 @@ def _month(
                 # Both decisions of the month read the state at its start.
                 had0 = rules.has_adopted(x0[i, d], t0[i, d])
                 had1 = rules.has_adopted(x1[i, d], t1[i, d])
-                m0 = rules.in_market(lat0[i, d], on0[d] if online else off0[d])
-                m1 = rules.in_market(lat1[i, d], on1[d] if online else off1[d])
+                # Each decision is taken under both ceilings and the one that applies chosen:
+                # choosing the ceiling instead compiles to a gather of two addresses (a quarter
+                # of the step's time, measured).
+                in0 = rules.in_market(lat0[i, d], on0[d]), rules.in_market(lat0[i, d], off0[d])
+                in1 = rules.in_market(lat1[i, d], on1[d]), rules.in_market(lat1[i, d], off1[d])
+                m0 = in0[0] if online else in0[1]
+                m1 = in1[0] if online else in1[1]
                 h = agent_hazard(h1[row, d], had0, strength[d])
                 x0[i, d] = rules.accumulate_hazard(x0[i, d], h0[row, d], step, m0 & (not had0))
                 x1[i, d] = rules.accumulate_hazard(x1[i, d], h, step, m1 & (not had1))
