@@ -67,9 +67,11 @@ class Recorder:
         # nationally: the internet users metric from counts of online agents per cell.
         w = np.zeros(pop.n_cells)
         w[pop.agent_cell] = np.asarray(lay.person_national.todense()).ravel()
-        cells = np.arange(pop.n_cells)
+        # Only person cells count: their online counts alone are converted and multiplied.
+        self._persons = np.flatnonzero(w)
+        w = w[self._persons]
         self._person_province = sparse.csr_matrix(
-            (w, (pop.cell_province, cells)), shape=(n_p, pop.n_cells)
+            (w, (pop.cell_province[self._persons], np.arange(w.size))), shape=(n_p, w.size)
         )
         self._person_national = sparse.csr_matrix(w[None, :])
 
@@ -121,7 +123,7 @@ class Recorder:
         dynamic = n_rows == 9 and lay.has_people
         if dynamic:
             # Rows 4-8: online, and online among each technology.
-            c = counts[:, 4:].astype(np.float64, order="C").reshape(n_c, 5 * n_d)
+            c = counts[self._persons, 4:].astype(np.float64).reshape(-1, 5 * n_d)
             person = (self._person_national @ c).reshape(5, n_d)
             self.share[:, step, :, self._i_net] = (person[1:] / person[0]).T
         if step in self.year_step:

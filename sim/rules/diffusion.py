@@ -77,7 +77,9 @@ def peer_influence(
     .. [1] Van den Bulte, C. and Stremersch, S. (2004). Social contagion and income heterogeneity
        in new product diffusion: a meta-analytic test. Marketing Science 23(4), 530-544.
     """
-    return w_segment * share_segment + w_province * share_province + w_network * share_network
+    influence = w_segment * share_segment + w_province * share_province
+    # Without a network its term adds nothing: it is left out, not added as zeros.
+    return influence + w_network * share_network if w_network else influence
 
 
 def step_probability(hazard: ArrayLike, dt: float) -> FloatArray:
