@@ -109,7 +109,8 @@ def weighted_quantile(
 def lineage_variance(
     values: ArrayLike, lineage: ArrayLike, weights: ArrayLike | None = None
 ) -> float:
-    """Variance of the (weighted) mean of ``values`` over draws that share lineages.
+    """Variance of the (weighted) mean of ``values`` over draws that share lineages, or of the
+    mean difference of paired draws.
 
     Draws with the same ``lineage`` label (the particles of a sequential Monte Carlo sampler
     that descend from the same first-round particle, its eve: :attr:`sim.smc.State.eve`) are
@@ -117,22 +118,25 @@ def lineage_variance(
     also Lee and Whiteley [5]_): ``sum_j (sum_{i in j} w_i (f_i - f_bar))^2`` with the weights
     normalised to 1. With every draw a lineage of its own and equal weights it is
     ``s^2 / n`` (``s^2`` the population variance of the values); a lineage of ``k`` copies of
-    one value counts as one draw.
+    one value counts as one draw. For pairs, each lineage sums the first values' deviations
+    minus the second's (:func:`lineage_design_effect`).
 
     Parameters
     ----------
-    values : array_like, shape (n,)
-    lineage : array_like of int, shape (n,)
-        Each draw's lineage label.
+    values : array_like, shape (n,) or (2, n)
+        Each draw's value, or each pair's two values.
+    lineage : array_like of int, shape (n,) or like ``values``
+        Each draw's lineage label (one row: the same for both values of a pair).
     weights : array_like, shape (n,), optional
         Non-negative weights; equal when None.
     """
-    f = np.asarray(values, dtype=np.float64)
-    w = np.full(f.size, 1.0) if weights is None else np.asarray(weights, dtype=np.float64)
+    f = np.atleast_2d(np.asarray(values, dtype=np.float64))
+    w = np.full(f.shape[1], 1.0) if weights is None else np.asarray(weights, dtype=np.float64)
     w = w / w.sum()
-    _, group = np.unique(np.asarray(lineage), return_inverse=True)
-    dev = np.bincount(group.ravel(), weights=w * (f - np.sum(w * f)))
-    return float(np.sum(dev**2))
+    _, group = np.unique(np.broadcast_to(lineage, f.shape), return_inverse=True)
+    sign = np.array([1.0, -1.0])[: f.shape[0], None]
+    dev = sign * w * (f - np.sum(w * f, axis=1, keepdims=True))
+    return float(np.sum(np.bincount(group.ravel(), weights=dev.ravel()) ** 2))
 
 
 def lineage_effective_size(
@@ -193,7 +197,7 @@ def lineage_design_effect(values: ArrayLike, lineage: ArrayLike) -> float:
     """How many draws that share lineages count as one independent draw, for the mean of
     ``values`` over equally likely draws, or for the mean difference of paired draws.
 
-    The eve-based variance of the mean (as in :func:`lineage_variance`) over the variance it
+    The eve-based variance of the mean (:func:`lineage_variance`) over the variance it
     would have over independent draws, at least 1. For pairs (``values`` of shape (2, n), the
     mean of the first row minus that of the second), a label names the same ancestor in both
     rows: the deviations of both runs' descendants of one ancestor are summed (the first
@@ -216,16 +220,13 @@ def lineage_design_effect(values: ArrayLike, lineage: ArrayLike) -> float:
         The design effect, in [1, n].
     """
     f = np.atleast_2d(np.asarray(values, dtype=np.float64))
-    labels, group = np.unique(np.broadcast_to(lineage, f.shape), return_inverse=True)
-    n = f.shape[1]
-    sign = np.array([1.0, -1.0])[: f.shape[0], None]
-    diff = (sign * f).sum(axis=0)
-    if labels.size < 2:
+    n, n_lineages = f.shape[1], np.unique(lineage).size
+    diff = f[0] - f[1] if f.shape[0] == 2 else f[0]
+    if n_lineages < 2:
         return float(n)
     if np.ptp(diff) == 0:
-        return n / labels.size
-    dev = np.bincount(group.ravel(), weights=(sign * (f - f.mean(axis=1, keepdims=True))).ravel())
-    return max(1.0, float(np.sum((dev / n) ** 2)) / (float(np.var(diff)) / n))
+        return n / n_lineages
+    return max(1.0, lineage_variance(f, lineage) / (float(np.var(diff)) / n))
 
 
 def paired_interval(
