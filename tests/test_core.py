@@ -10,7 +10,10 @@ import xarray as xr
 
 from sim import rules
 from sim.config import load_spec
-from sim.engine import simulate
+from sim.drivers import Recorder, layout
+from sim.engine import context, simulate
+from sim.population import PEOPLE
+from sim.spec import METRICS, TECH_COORDS
 from sim.streams import draw_seed
 
 
@@ -175,3 +178,32 @@ def test_results_have_the_documented_schema(small_spec):
     # sectors count firms only
     assert ds["share_sector"].sel(metric="population").isnull().all()
     assert ds["share_sector"].sel(metric="firms").notnull().all()
+
+
+def test_internet_users_count_the_online_persons_weights_nationally_and_by_province():
+    """The internet users metric, recorded from counts per cell, is the population-weighted share
+    among person agents online now, computed here from each agent's state and weight."""
+    spec = load_spec(["mc.draws=3", "population.n_agents=3000"])
+    pop = context(spec).pop
+    rng = np.random.default_rng(5)
+    adopted = (rng.random((2, pop.n_agents, 3)) < 0.4).astype(np.float32)
+    online = (rng.random((pop.n_agents, 3)) < 0.7).astype(np.float32)
+    recorder = Recorder(spec, pop, layout(spec, pop), 3)
+    step = spec.time.step_of_year_end(2027)
+    recorder.record(step, adopted, online)
+    result = recorder.result(np.arange(3))
+
+    w = pop.agent_weight("population") * (pop.cell_kind[pop.agent_cell] == PEOPLE)
+    a0, a1 = adopted
+    held = {"terminal": a0, "agent": a1, "any": np.maximum(a0, a1), "both": a0 * a1}
+    i_net, j = METRICS.index("internet_users"), sorted({t.year for t in spec.targets}).index(2027)
+    for k, tech in enumerate(TECH_COORDS):
+        national = (w[:, None] * held[tech] * online).sum(0) / (w[:, None] * online).sum(0)
+        np.testing.assert_allclose(result.share[:, step, k, i_net], national, rtol=1e-5)
+        prov = pop.cell_province[pop.agent_cell]
+        for p in (0, 7, 30):
+            wp = np.where(prov == p, w, 0.0)[:, None]
+            expected = (wp * held[tech] * online).sum(0) / (wp * online).sum(0)
+            np.testing.assert_allclose(
+                result.share_province[:, j, k, i_net, p], expected, rtol=1e-5
+            )
