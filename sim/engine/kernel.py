@@ -111,8 +111,8 @@ def _month(
                 had0 = rules.has_adopted(x0[i, d], t0[i, d])
                 had1 = rules.has_adopted(x1[i, d], t1[i, d])
                 # Each decision is taken under both ceilings and the one that applies chosen:
-                # choosing the ceiling instead compiles to a gather of two addresses (a quarter
-                # of the step's time, measured).
+                # choosing the ceiling instead compiles to a gather of two addresses (about a
+                # fifth of the step's time, measured).
                 in0 = rules.in_market(lat0[i, d], on0[d]), rules.in_market(lat0[i, d], off0[d])
                 in1 = rules.in_market(lat1[i, d], on1[d]), rules.in_market(lat1[i, d], off1[d])
                 m0 = in0[0] if online else in0[1]
