@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import numba
 import numpy as np
 import pytest
-from scipy import stats
+from scipy import special, stats
 
 from sim import rules
 from sim.config import load_spec
-from sim.engine import simulate
+from sim.engine import kernel, simulate
+from sim.rules.compiled import log_ndtr, ndtr
 
 N = 40_000
 
@@ -34,6 +36,44 @@ def test_thresholds_keep_their_precision_in_the_upper_tail():
     """-log(1 - Phi(w)) by log_ndtr: a large normal gives a large finite threshold, not inf."""
     _, threshold = rules.correlated_ranks(np.zeros(2), np.full(2, 12.0), 0.0)
     assert np.all(np.isfinite(threshold)) and np.all(threshold > 70)
+
+
+@numba.njit
+def _compiled_normal_functions(x):
+    out = np.empty((2, x.size))
+    for i in range(x.size):
+        out[0, i], out[1, i] = ndtr(x[i]), log_ndtr(x[i])
+    return out
+
+
+def test_compiled_code_calls_scipys_normal_functions_to_the_bit():
+    """The compiled ``ndtr`` and ``log_ndtr`` are scipy's own C functions: the same bits as
+    :func:`scipy.special.ndtr` and :func:`scipy.special.log_ndtr` over the body and both tails
+    (where each switches to its asymptotic branch)."""
+    x = np.concatenate([np.random.default_rng(3).standard_normal(10_000) * 4, [-40, -20, 0, 8, 40]])
+    out = _compiled_normal_functions(x)
+    np.testing.assert_array_equal(out[0], special.ndtr(x))
+    np.testing.assert_array_equal(out[1], special.log_ndtr(x))
+
+
+@pytest.mark.parametrize("n_agents", [1, kernel.RANK_BLOCK + 45])
+def test_compiled_rank_draws_are_the_copula_rule_to_the_bit(n_agents):
+    """The core's compiled rank draws (:func:`sim.engine.kernel.ranks`) give, agent by agent and
+    draw by draw, the float32 of :func:`sim.rules.correlated_ranks` on the same normals, and the
+    online ranks as drawn, over blocks that do not fill evenly."""
+    rng = np.random.default_rng(4)
+    n_draws = 5
+    normals = rng.standard_normal((n_draws, 4, n_agents)) * 2
+    uniforms = rng.random((n_draws, n_agents), dtype=np.float32)
+    rho = np.array([0.0, 0.3, -0.5, 0.9, 1.0])
+    latent = np.empty((2, n_agents, n_draws), dtype=np.float32)
+    threshold, online = np.empty_like(latent), np.empty((n_agents, n_draws), dtype=np.float32)
+    kernel.ranks(normals, uniforms, rho, latent, threshold, online)
+    for i in range(n_draws):
+        lat, thr = rules.correlated_ranks(normals[i, :2], normals[i, 2:], rho[i])
+        np.testing.assert_array_equal(latent[:, :, i], lat.astype(np.float32))
+        np.testing.assert_array_equal(threshold[:, :, i], thr.astype(np.float32))
+    np.testing.assert_array_equal(online, uniforms.T)
 
 
 def test_overlap_of_ranks_is_the_product_when_independent_and_rises_with_the_correlation():

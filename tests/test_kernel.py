@@ -154,3 +154,28 @@ def test_a_hazard_per_agent_reaches_that_agent_alone():
     assert np.flatnonzero(cum[0].any(axis=1)).tolist() == [12]
     np.testing.assert_allclose(cum[0, 12], 0.5)
     assert not cum[1].any()
+
+
+_STALE = """
+from pathlib import Path
+import numpy as np
+from sim.engine import kernel
+n = np.zeros((1, 4, 1)); u = np.zeros((1, 1), np.float32); out = np.empty((2, 1, 1), np.float32)
+kernel.ranks(n, u, np.zeros(1), out, out.copy(), out[0].copy())
+assert kernel.ranks.stats.cache_misses, "the first call compiles and saves"
+stamp = Path(kernel.month._cache.cache_path) / "kernel.month.rules.sha256"
+digest = stamp.read_text()
+stamp.write_text("a rule changed since")
+kernel._refresh_cache()
+assert stamp.read_text() == digest
+assert kernel.ranks._cache._cache_file._load_index() == {}
+"""
+
+
+def test_a_changed_rule_flushes_the_compiled_functions_from_the_disk_cache(tmp_path):
+    """numba checks only the kernel file's own time stamp, so a rule edited elsewhere (or the
+    scipy bindings) must flush the on-disk cache: with a stale digest beside it, the cache of
+    the rank draws is emptied and the digest of the rules written again (in a cache directory
+    of the test's own)."""
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path), "PYTHONPATH": str(ROOT)}
+    subprocess.run([sys.executable, "-c", _STALE], check=True, env=env)

@@ -12,7 +12,8 @@ while the rank is below its ceiling) and a threshold ``E ~ Exp(1)``; it adopts w
 hazard reaches ``E``. This is exactly the per-step Bernoulli rule ``1 - exp(-h dt)`` (see
 :func:`sim.rules.accumulate_hazard`) at two random numbers per agent per run. The two
 technologies' ranks and thresholds are linked by a Gaussian copula
-(:func:`sim.rules.correlated_ranks`), which leaves each marginal exact. A person without own
+(:func:`sim.rules.copula_ranks`), which leaves each marginal exact; they are drawn in one
+compiled pass (:func:`sim.engine.kernel.ranks`). A person without own
 internet access at the start comes online once its latent online rank falls below the share of its
 group's offline that has come online since (:meth:`sim.drivers.CellParams.online_share`).
 
@@ -32,10 +33,12 @@ from sim.population import Population
 from sim.spec import TECHS, Spec
 from sim.streams import Decision, decision_rng
 
-#: Streams of each technology's latent rank and threshold, in ``TECHS`` order.
+#: Streams of the normals of the latent ranks (terminal, agent use), then the thresholds.
 _RANK_STREAMS = (
-    (Decision.LATENT_TERMINAL, Decision.THRESHOLD_TERMINAL),
-    (Decision.LATENT_AGENT, Decision.THRESHOLD_AGENT),
+    Decision.LATENT_TERMINAL,
+    Decision.LATENT_AGENT,
+    Decision.THRESHOLD_TERMINAL,
+    Decision.THRESHOLD_AGENT,
 )
 
 
@@ -44,16 +47,18 @@ def _draw_ranks(
 ) -> tuple[NDArray[np.float32], NDArray[np.float32], NDArray[np.float32]]:
     """Each agent's latent rank ``U(0, 1)`` and threshold ``Exp(1)`` per technology and draw,
     each (2, n_agents, n_draws), linked across technologies by the draw's correlation ``rho``
-    (:func:`sim.rules.correlated_ranks`), and its latent online rank ``U(0, 1)``
+    (:func:`sim.rules.copula_ranks`), and its latent online rank ``U(0, 1)``
     (n_agents, n_draws), all from the draw's own streams."""
+    normals = np.empty((draws.size, 4, n_agents))
+    uniforms = np.empty((draws.size, n_agents), dtype=np.float32)
+    for i, d in enumerate(draws):
+        for j, decision in enumerate(_RANK_STREAMS):
+            decision_rng(seed, int(d), decision).standard_normal(out=normals[i, j])
+        decision_rng(seed, int(d), Decision.ONLINE).random(dtype=np.float32, out=uniforms[i])
     latent = np.empty((2, n_agents, draws.size), dtype=np.float32)
     threshold = np.empty((2, n_agents, draws.size), dtype=np.float32)
     online = np.empty((n_agents, draws.size), dtype=np.float32)
-    for i, d in enumerate(draws):
-        z = [decision_rng(seed, int(d), lat).standard_normal(n_agents) for lat, _ in _RANK_STREAMS]
-        w = [decision_rng(seed, int(d), thr).standard_normal(n_agents) for _, thr in _RANK_STREAMS]
-        latent[:, :, i], threshold[:, :, i] = rules.correlated_ranks(z, w, rho[i])
-        online[:, i] = decision_rng(seed, int(d), Decision.ONLINE).random(n_agents, np.float32)
+    kernel.ranks(normals, uniforms, np.asarray(rho, dtype=np.float64), latent, threshold, online)
     return latent, threshold, online
 
 

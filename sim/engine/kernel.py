@@ -32,6 +32,7 @@ from numpy.typing import NDArray
 
 from sim import rules
 from sim.drivers import agent_hazard
+from sim.rules import compiled
 
 #: Rows of the counts per cell: adopted terminal, agent use, either (``any``), both; online; and
 #: online among each of the four (``TECH_COORDS`` order, as :meth:`sim.drivers.Recorder.tally`
@@ -136,6 +137,53 @@ def _month(
             n[7, d] = n[5, d] + n[6, d] - n[8, d]
 
 
+def _ranks(
+    normals: NDArray[np.float64],
+    uniforms: NDArray[np.float32],
+    rho: NDArray[np.float64],
+    latent: NDArray[np.float32],
+    threshold: NDArray[np.float32],
+    online_rank: NDArray[np.float32],
+) -> None:
+    """Each agent's latent ranks and thresholds from its draws' normals, by the copula
+    (:func:`sim.rules.copula_ranks`), and its online rank, written agent-major as the step reads
+    them.
+
+    Agents go in blocks of :data:`RANK_BLOCK`, all draws of a block at once, so that each draw's
+    inputs are read in order and the block's outputs stay in cache while they are written across
+    draws.
+
+    Parameters
+    ----------
+    normals : ndarray, shape (n_draws, 4, n_agents), float64
+        Independent standard normals of each draw: the latent ranks' of terminals and agent use,
+        then the thresholds'.
+    uniforms : ndarray, shape (n_draws, n_agents), float32
+        Each draw's online ranks ``U(0, 1)``.
+    rho : ndarray, shape (n_draws,)
+        Each draw's correlation of the two technologies.
+    latent, threshold : ndarray, shape (2, n_agents, n_draws), float32
+        Receive the latent ranks and thresholds.
+    online_rank : ndarray, shape (n_agents, n_draws), float32
+        Receives the online ranks.
+    """
+    n_draws, _, n_agents = normals.shape
+    for a0 in range(0, n_agents, RANK_BLOCK):
+        a1 = min(a0 + RANK_BLOCK, n_agents)
+        for i in range(n_draws):
+            z0, z1, w0, w1 = normals[i, 0], normals[i, 1], normals[i, 2], normals[i, 3]
+            for a in range(a0, a1):
+                lat0, lat1, thr0, thr1 = rules.copula_ranks(z0[a], z1[a], w0[a], w1[a], rho[i])
+                latent[0, a, i], latent[1, a, i] = lat0, lat1
+                threshold[0, a, i], threshold[1, a, i] = thr0, thr1
+                online_rank[a, i] = uniforms[i, a]
+
+
+#: Agents per block of :func:`ranks`: a block's outputs over 32 draws (five float32 arrays, 80 kB)
+#: stay in a core's L2 cache.
+RANK_BLOCK = 128
+#: The rank draws, compiled (one thread: chunks run on threads of their own).
+ranks = numba.njit(cache=True, nogil=True)(_ranks)
 #: The month step with cells run in parallel on numba's threads (``NUMBA_NUM_THREADS``).
 month = numba.njit(cache=True, parallel=True, nogil=True)(_month)
 #: The same step on one thread: for small chunks, where waking threads costs more than it saves.
@@ -153,18 +201,23 @@ def month_for(n_agents: int, n_draws: int) -> Callable[..., None]:
 
 
 def _refresh_cache() -> None:
-    """Drop the compiled step from numba's on-disk cache when a rule it compiles in has changed.
+    """Drop the compiled functions from numba's on-disk cache when a rule they compile in has
+    changed.
 
     numba keys its cache on this file alone, so an edit to :func:`sim.rules.in_market` (say)
-    would otherwise leave the old rule compiled in. A digest of the rules' source is kept beside
-    the cache; when it differs, the cache is flushed and the step compiled again on first use.
+    would otherwise leave the old rule compiled in. A digest of the rules' source, and of
+    :mod:`sim.rules.compiled` (which binds scipy's functions for compiled code), is kept beside
+    the cache; when it differs, the cache is flushed and each function compiled again on first
+    use.
     """
     rules_in = (
+        rules.copula_ranks,
         rules.in_market,
         rules.has_adopted,
         rules.accumulate_hazard,
         rules.complement_multiplier,
         agent_hazard,
+        compiled,
     )
     digest = hashlib.sha256("".join(inspect.getsource(f) for f in rules_in).encode()).hexdigest()
     stamp = Path(month._cache.cache_path) / "kernel.month.rules.sha256"
@@ -173,8 +226,8 @@ def _refresh_cache() -> None:
             return
     except OSError:
         pass
-    month._cache.flush()
-    month_serial._cache.flush()
+    for function in (month, month_serial, ranks):
+        function._cache.flush()
     try:
         stamp.parent.mkdir(parents=True, exist_ok=True)
         stamp.write_text(digest)
@@ -184,4 +237,4 @@ def _refresh_cache() -> None:
 
 _refresh_cache()
 
-__all__ = ["N_COUNTS", "PARALLEL_MIN", "month", "month_for", "month_serial"]
+__all__ = ["N_COUNTS", "PARALLEL_MIN", "RANK_BLOCK", "month", "month_for", "month_serial", "ranks"]

@@ -21,7 +21,7 @@ from sim.rules.diffusion import (
     peer_influence,
     step_probability,
 )
-from sim.rules.joint import both_share, correlated_ranks, union_share
+from sim.rules.joint import both_share, copula_ranks, correlated_ranks, union_share
 from sim.rules.levers import lever_response, raise_ceiling, scale_rate
 from sim.rules.reach import (
     internet_access,
@@ -54,6 +54,7 @@ __all__ = [
     "bass_share",
     "both_share",
     "complement_multiplier",
+    "copula_ranks",
     "correlated_ranks",
     "has_adopted",
     "in_market",

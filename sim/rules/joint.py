@@ -13,11 +13,50 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import special, stats
 
+from sim.rules.compiled import jitable, log_ndtr, ndtr
+
+
+@jitable
+def copula_ranks(
+    z0: ArrayLike, z1: ArrayLike, w0: ArrayLike, w1: ArrayLike, rho: ArrayLike
+) -> tuple[NDArray[np.float64], ...]:
+    """Latent ranks and thresholds of both technologies from four independent standard normals:
+    the rule itself, for one agent and draw or elementwise over arrays. Compiled in the core's
+    rank draws (:func:`sim.rules.compiled.jitable`); :func:`correlated_ranks` stacks its
+    results.
+
+    Parameters
+    ----------
+    z0, z1 : array_like
+        Normals of the terminal's and agent use's latent ranks.
+    w0, w1 : array_like
+        Normals of their thresholds.
+    rho : array_like
+        Correlation of the two technologies' normals, in [-1, 1].
+
+    Returns
+    -------
+    tuple
+        Latent ranks of terminals and agent use, each exactly ``U(0, 1)``: ``Phi`` of the
+        (mixed) normals; then their thresholds, each exactly ``Exp(1)``: ``-log(1 - Phi(w))``,
+        computed as ``-log_ndtr(-w)`` so the upper tail keeps its precision.
+
+    References
+    ----------
+    .. [1] Nelsen, R. B. (2006). An Introduction to Copulas, 2nd ed., Springer, sec. 2.3
+       (Sklar's theorem) and 4.3 (the Gaussian copula).
+    """
+    s = np.sqrt(1.0 - rho * rho)
+    z_agent = rho * z0 + s * z1
+    w_agent = rho * w0 + s * w1
+    return ndtr(z0), ndtr(z_agent), -log_ndtr(-w0), -log_ndtr(-w_agent)
+
 
 def correlated_ranks(
     z: ArrayLike, w: ArrayLike, rho: ArrayLike
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Latent ranks and thresholds of both technologies from independent standard normals.
+    """Latent ranks and thresholds of both technologies from independent standard normals, by
+    :func:`copula_ranks`.
 
     Parameters
     ----------
@@ -30,24 +69,13 @@ def correlated_ranks(
     Returns
     -------
     latent : ndarray, shape (2, ...)
-        Latent ranks, each exactly ``U(0, 1)``: ``Phi`` of the (mixed) normals.
+        Latent ranks, each exactly ``U(0, 1)``.
     threshold : ndarray, shape (2, ...)
-        Thresholds, each exactly ``Exp(1)``: ``-log(1 - Phi(w))``, computed as
-        ``-log_ndtr(-w)`` so the upper tail keeps its precision.
-
-    References
-    ----------
-    .. [1] Nelsen, R. B. (2006). An Introduction to Copulas, 2nd ed., Springer, sec. 2.3
-       (Sklar's theorem) and 4.3 (the Gaussian copula).
+        Thresholds, each exactly ``Exp(1)``.
     """
     z, w = np.asarray(z, dtype=np.float64), np.asarray(w, dtype=np.float64)
-    rho = np.asarray(rho, dtype=np.float64)
-    s = np.sqrt(1.0 - rho * rho)
-    z_agent = rho * z[0] + s * z[1]
-    w_agent = rho * w[0] + s * w[1]
-    latent = special.ndtr(np.stack([z[0], z_agent]))
-    threshold = -special.log_ndtr(-np.stack([w[0], w_agent]))
-    return latent, threshold
+    l0, l1, t0, t1 = copula_ranks(z[0], z[1], w[0], w[1], np.asarray(rho, dtype=np.float64))
+    return np.stack(np.broadcast_arrays(l0, l1)), np.stack(np.broadcast_arrays(t0, t1))
 
 
 def both_share(c_terminal: ArrayLike, c_agent: ArrayLike, rho: ArrayLike) -> NDArray[np.float64]:
