@@ -59,6 +59,13 @@ def test_peer_influence_is_the_weighted_share():
     ) == pytest.approx(0.1 + 0.15 + 0.25)
 
 
+def test_peer_influence_broadcasts_against_network_shares_even_at_weight_zero():
+    """A network weight of 0 leaves the network's term out but keeps the shape its shares give:
+    a caller that passes one share per agent gets one influence per agent."""
+    out = rules.peer_influence(0.2, 0.6, np.ones(3), w_segment=0.5, w_province=0.5, w_network=0.0)
+    np.testing.assert_allclose(out, [0.4, 0.4, 0.4])
+
+
 def test_complementarity_raises_only_owners_hazard():
     f = rules.complement_multiplier(np.array([0.0, 1.0]), 0.5)
     np.testing.assert_allclose(f, [1.0, 1.5])

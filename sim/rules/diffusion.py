@@ -78,8 +78,11 @@ def peer_influence(
        in new product diffusion: a meta-analytic test. Marketing Science 23(4), 530-544.
     """
     influence = w_segment * share_segment + w_province * share_province
-    # Without a network its term adds nothing: it is left out, not added as zeros.
-    return influence + w_network * share_network if w_network else influence
+    # Without a network, and no shares of one to broadcast against, its term adds nothing: it
+    # is left out, not added as zeros.
+    if not w_network and np.ndim(share_network) == 0:
+        return influence
+    return influence + w_network * share_network
 
 
 def step_probability(hazard: ArrayLike, dt: float) -> FloatArray:
