@@ -7,6 +7,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+import xarray as xr
 from scipy import stats as scipy_stats
 
 import sim
@@ -195,3 +196,20 @@ def test_a_calibrated_comparison_counts_the_posterior_particles_as_each_run_does
         assert width >= hi - lo - 1e-12, t.label
         wider += width > hi - lo + 1e-9
     assert wider > 0
+
+
+def test_a_run_without_lineages_is_paired_by_the_other_runs_lineages():
+    """Paired draws share their streams, so where one run's posterior was refused (its draws
+    counted as independent prior draws) the pairs are still as correlated as the other run's
+    particles: each pair takes that run's lineage; with lineages in neither run, pairs are
+    independent."""
+    alt = xr.Dataset({"lineage": ("draw", np.array([0, 0, 1, 1]))})
+    base = xr.Dataset({"lineage": ("draw", np.array([2, 3, 3, 2]))})
+    refused = xr.Dataset({"lineage": ("draw", np.array([5, 5, 6, 6]))})
+    refused.attrs["calibration"] = json.dumps({"status": "refused"})
+    np.testing.assert_array_equal(
+        comparison._paired_lineage(base, alt), [[0, 0, 1, 1], [2, 3, 3, 2]]
+    )
+    np.testing.assert_array_equal(comparison._paired_lineage(refused, alt), [[0, 0, 1, 1]] * 2)
+    np.testing.assert_array_equal(comparison._paired_lineage(base, refused), [[2, 3, 3, 2]] * 2)
+    assert comparison._paired_lineage(refused, xr.Dataset()) is None
